@@ -1,0 +1,1 @@
+"""The SQL tracking store (SQLite, PostgreSQL, MySQL/MariaDB) on SQLAlchemy 2."""

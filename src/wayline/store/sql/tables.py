@@ -1,0 +1,192 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create exactly these.
+
+Design notes:
+- ``metric_history`` has no surrogate key: its primary key is the point itself, so a replayed
+  write is ignored rather than duplicated, and the key's order serves history reads.
+- ``latest_metrics`` holds, per (run, key), the point MLflow calls latest (highest step, then
+  timestamp, then value); search filters and orders on it without touching the history.
+- NaN is stored as value 0 with ``is_nan`` set, because MySQL has no NaN; infinities are clamped
+  to the largest finite double on write, as MLflow's SQL store does.
+- String lengths follow MLflow's limits; (key, value) indexes on MySQL use a prefix length.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# Binary collation on MySQL/MariaDB: `=` and LIKE are case-sensitive there as on the other
+# backends (MLflow's semantics), and unique names differ by case.
+MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+# 53-bit-safe double on every backend (MySQL's FLOAT is single precision by default).
+Double = Float(precision=53).with_variant(Float(precision=53, asdecimal=False), "mysql")
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("artifact_location", String(2000), nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Column("deleted_time", BigInteger),
+    Index(None, "lifecycle_stage", "creation_time"),
+    Index(None, "last_update_time"),
+    **MYSQL,
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    **MYSQL,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(250), nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("artifact_uri", String(2000), nullable=False),
+    Column("deleted_time", BigInteger),
+    Index(None, "experiment_id", "lifecycle_stage", "start_time"),
+    Index(None, "name"),
+    Index(None, "status"),
+    Index(None, "user_id"),
+    Index(None, "end_time"),
+    Index(None, "lifecycle_stage", "deleted_time"),
+    **MYSQL,
+)
+
+
+def _run_fk() -> ForeignKey:
+    return ForeignKey("runs.run_id", ondelete="CASCADE")
+
+
+metric_history = Table(
+    "metric_history",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("step", BigInteger, primary_key=True),
+    Column("timestamp", BigInteger, primary_key=True),
+    Column("value", Double, primary_key=True),
+    Column("is_nan", Boolean, primary_key=True),
+    **MYSQL,
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index(None, "key", "value"),
+    **MYSQL,
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(6000), nullable=False),
+    Index(None, "key", "value", mysql_length={"value": 200}),
+    **MYSQL,
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(8000), nullable=False),
+    Index(None, "key", "value", mysql_length={"value": 200}),
+    **MYSQL,
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    Index(None, "experiment_id", "name", "digest", unique=True),
+    **MYSQL,
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column(
+        "dataset_id",
+        String(32),
+        ForeignKey("datasets.dataset_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index(None, "dataset_id"),
+    **MYSQL,
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("dataset_id", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", String(500), nullable=False),
+    **MYSQL,
+)
