@@ -1,3 +1,90 @@
-"""Wayline: MLflow-compatible experiment tracking. The fluent API lives here."""
+"""Wayline: MLflow-compatible experiment tracking. The fluent API lives here.
+
+``import wayline as mlflow`` runs code written for MLflow's fluent API::
+
+    import wayline as mlflow
+
+    mlflow.set_experiment("demo")
+    with mlflow.start_run():
+        mlflow.log_param("lr", 0.01)
+        mlflow.log_metric("loss", 0.3, step=1)
+
+Importing stays light: pandas, NumPy and SQLAlchemy load only when a call needs them.
+"""
+
+from __future__ import annotations
+
+from wayline import data, entities
+from wayline.entities import RunStatus, ViewType
+from wayline.errors import MlflowException, WaylineError
+from wayline.tracking.async_logging import RunOperations
+from wayline.tracking.client import Client, MlflowClient
+from wayline.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    end_run,
+    get_experiment,
+    get_experiment_by_name,
+    get_run,
+    last_active_run,
+    search_experiments,
+    set_experiment,
+    start_run,
+)
+from wayline.tracking.fluent_log import (
+    delete_tag,
+    flush_async_logging,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_runs,
+    set_tag,
+    set_tags,
+)
+from wayline.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "MlflowClient",
+    "MlflowException",
+    "RunOperations",
+    "RunStatus",
+    "ViewType",
+    "WaylineError",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "data",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "flush_async_logging",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

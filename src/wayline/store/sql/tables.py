@@ -12,6 +12,8 @@ Design notes:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.dialects import mysql
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,10 +39,21 @@ metadata = MetaData(naming_convention=NAMING)
 
 # Binary collation on MySQL/MariaDB: `=` and LIKE are case-sensitive there as on the other
 # backends (MLflow's semantics), and unique names differ by case.
-MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+# SQLite stores tables whose primary key is their access path clustered on that key (WITHOUT
+# ROWID): one b-tree instead of a rowid table plus a key index, so a write touches half the
+# pages and reading a run's rows is one range scan. (InnoDB clusters on the primary key anyway.)
+CLUSTERED: dict[str, Any] = {**MYSQL, "sqlite_with_rowid": False}
 
 # 53-bit-safe double on every backend (MySQL's FLOAT is single precision by default).
-Double = Float(precision=53).with_variant(Float(precision=53, asdecimal=False), "mysql")
+Double = Float(precision=53).with_variant(mysql.DOUBLE(asdecimal=False), "mysql")
+
+# MySQL's TEXT holds 65,535 bytes, too little for MLflow's limits in utf8mb4 (4 bytes a
+# character): experiment tag values (20,000 chars) and dataset sources need MEDIUMTEXT, dataset
+# profiles (16,777,215 chars) LONGTEXT. Other backends' TEXT is unbounded.
+MediumText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql")
 
 experiments = Table(
     "experiments",
@@ -53,6 +67,9 @@ experiments = Table(
     Column("deleted_time", BigInteger),
     Index(None, "lifecycle_stage", "creation_time"),
     Index(None, "last_update_time"),
+    # AUTOINCREMENT: ids of purged experiments are never handed out again (their artifact
+    # folders may still exist); SQLite would otherwise reuse the highest freed rowid.
+    sqlite_autoincrement=True,
     **MYSQL,
 )
 
@@ -66,8 +83,8 @@ experiment_tags = Table(
         primary_key=True,
     ),
     Column("key", String(250), primary_key=True),
-    Column("value", Text, nullable=False),
-    **MYSQL,
+    Column("value", MediumText, nullable=False),
+    **CLUSTERED,
 )
 
 runs = Table(
@@ -111,7 +128,7 @@ metric_history = Table(
     Column("timestamp", BigInteger, primary_key=True),
     Column("value", Double, primary_key=True),
     Column("is_nan", Boolean, primary_key=True),
-    **MYSQL,
+    **CLUSTERED,
 )
 
 latest_metrics = Table(
@@ -124,7 +141,7 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Index(None, "key", "value"),
-    **MYSQL,
+    **CLUSTERED,
 )
 
 params = Table(
@@ -134,7 +151,7 @@ params = Table(
     Column("key", String(250), primary_key=True),
     Column("value", String(6000), nullable=False),
     Index(None, "key", "value", mysql_length={"value": 200}),
-    **MYSQL,
+    **CLUSTERED,
 )
 
 tags = Table(
@@ -144,7 +161,7 @@ tags = Table(
     Column("key", String(250), primary_key=True),
     Column("value", String(8000), nullable=False),
     Index(None, "key", "value", mysql_length={"value": 200}),
-    **MYSQL,
+    **CLUSTERED,
 )
 
 datasets = Table(
@@ -160,9 +177,9 @@ datasets = Table(
     Column("name", String(500), nullable=False),
     Column("digest", String(36), nullable=False),
     Column("source_type", String(36), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("schema", Text),
-    Column("profile", Text),
+    Column("source", MediumText, nullable=False),
+    Column("schema", MediumText),
+    Column("profile", LongText),
     Index(None, "experiment_id", "name", "digest", unique=True),
     **MYSQL,
 )
@@ -178,7 +195,7 @@ run_inputs = Table(
         primary_key=True,
     ),
     Index(None, "dataset_id"),
-    **MYSQL,
+    **CLUSTERED,
 )
 
 input_tags = Table(
@@ -188,5 +205,5 @@ input_tags = Table(
     Column("dataset_id", String(32), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", String(500), nullable=False),
-    **MYSQL,
+    **CLUSTERED,
 )

@@ -1,0 +1,26 @@
+"""Entry point of the ``wayline`` command."""
+
+from __future__ import annotations
+
+import click
+
+from wayline import __version__
+from wayline.cli.db import db, gc
+from wayline.cli.experiments import experiments
+from wayline.cli.runs import runs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wayline")
+def cli() -> None:
+    """Wayline: MLflow-compatible experiment tracking.
+
+    With no configuration everything lives in ./wayline.db and ./wayline-artifacts; set
+    WAYLINE_TRACKING_URI (or MLFLOW_TRACKING_URI) or pass --tracking-uri to use another store.
+    """
+
+
+cli.add_command(experiments)
+cli.add_command(runs)
+cli.add_command(db)
+cli.add_command(gc)

@@ -1,0 +1,79 @@
+"""The filter AST: what a parsed filter string or order_by clause means, independent of storage.
+
+Entity rules (``runs.py``, ``experiments.py``) build these nodes only after validating them, so
+a node always holds a canonical key (``created`` is already ``start_time``) and a value of the
+right type for its comparator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+IdentifierKind = Literal["metric", "param", "tag", "attribute", "dataset"]
+
+# Canonical spellings; the parser upper-cases keywords, so `like` arrives here as "LIKE".
+Comparator = Literal[
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "LIKE",
+    "ILIKE",
+    "RLIKE",
+    "IN",
+    "NOT IN",
+    "IS NULL",
+    "IS NOT NULL",
+]
+
+# str for string comparisons, int/float for numeric ones, a tuple for IN / NOT IN,
+# None for IS NULL / IS NOT NULL.
+Value = str | int | float | tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    kind: IdentifierKind
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    identifier: Identifier
+    comparator: Comparator
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple[Expr, ...]
+
+
+Expr = Comparison | And | Or
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    identifier: Identifier
+    ascending: bool = True
+
+
+__all__ = [
+    "And",
+    "Comparator",
+    "Comparison",
+    "Expr",
+    "Identifier",
+    "IdentifierKind",
+    "Or",
+    "OrderBy",
+    "Value",
+]

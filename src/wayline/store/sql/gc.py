@@ -1,0 +1,166 @@
+"""Permanent removal of soft-deleted runs and experiments (``wayline gc``).
+
+Only what is already deleted can be purged. Children are deleted explicitly rather than through
+``ON DELETE CASCADE`` so that the purge is complete even where foreign keys are not enforced.
+Artifacts are not touched here: the caller removes them, using the locations returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, delete, select
+
+from wayline.entities import LifecycleStage
+from wayline.errors import InvalidParameter, NotFound
+from wayline.store.sql.base import chunks, now_ms
+from wayline.store.sql.experiments import experiment_row
+from wayline.store.sql.store import SqlStore
+from wayline.store.sql.tables import (
+    datasets,
+    experiment_tags,
+    experiments,
+    input_tags,
+    latest_metrics,
+    metric_history,
+    params,
+    run_inputs,
+    runs,
+    tags,
+)
+
+DELETED = LifecycleStage.DELETED.value
+_RUN_CHILDREN = (metric_history, latest_metrics, params, tags, input_tags, run_inputs)
+
+
+class Purged(NamedTuple):
+    """What a purge removed, and the artifact locations that belonged to it."""
+
+    run_ids: list[str]
+    experiment_ids: list[str]
+    artifact_uris: list[str]
+
+
+def purge_deleted(
+    store: SqlStore,
+    older_than_ms: int | None = None,
+    run_ids: Sequence[str] = (),
+    experiment_ids: Sequence[str] = (),
+) -> Purged:
+    """Permanently remove deleted runs and experiments; return what was removed.
+
+    With neither ``run_ids`` nor ``experiment_ids``, every deleted run and experiment is purged;
+    ``older_than_ms`` keeps those deleted less than that many milliseconds ago (and makes naming
+    a younger one an error). Purging an experiment removes all its runs. Naming a run or
+    experiment that is not deleted raises InvalidParameter; nothing is removed then.
+
+    Example::
+
+        purged = purge_deleted(store, older_than_ms=30 * 24 * 3600 * 1000)
+    """
+    if older_than_ms is not None and older_than_ms < 0:
+        raise InvalidParameter(f"older_than_ms must be non-negative, got {older_than_ms}.")
+    threshold = None if older_than_ms is None else now_ms() - older_than_ms
+    sweep = not run_ids and not experiment_ids
+    with store._write() as conn:
+        exp_keys = _experiments_to_purge(conn, experiment_ids, threshold, sweep)
+        run_keys = _runs_to_purge(conn, run_ids, threshold, sweep)
+        for chunk in chunks(exp_keys):
+            query = select(runs.c.run_id).where(runs.c.experiment_id.in_(chunk))
+            run_keys.extend(conn.execute(query).scalars())
+        run_keys = sorted(set(run_keys))
+        locations = _artifact_locations(conn, run_keys, exp_keys)
+        _delete_runs(conn, run_keys)
+        _delete_experiments(conn, exp_keys)
+    return Purged(run_keys, [str(key) for key in exp_keys], locations)
+
+
+def _artifact_locations(
+    conn: Connection, run_ids: Sequence[str], experiment_ids: Sequence[int]
+) -> list[str]:
+    found: list[str] = []
+    for chunk in chunks(run_ids):
+        query = select(runs.c.artifact_uri).where(runs.c.run_id.in_(chunk))
+        found.extend(conn.execute(query).scalars())
+    for key_chunk in chunks(experiment_ids):
+        query = select(experiments.c.artifact_location).where(
+            experiments.c.experiment_id.in_(key_chunk)
+        )
+        found.extend(conn.execute(query).scalars())
+    return found
+
+
+def _too_young(deleted_time: int | None, threshold: int | None) -> bool:
+    return threshold is not None and (deleted_time or 0) > threshold
+
+
+def _experiments_to_purge(
+    conn: Connection, requested: Sequence[str], threshold: int | None, sweep: bool
+) -> list[int]:
+    if sweep:
+        query = select(experiments.c.experiment_id).where(experiments.c.lifecycle_stage == DELETED)
+        if threshold is not None:
+            query = query.where(experiments.c.deleted_time <= threshold)
+        return sorted(conn.execute(query).scalars())
+    keys: list[int] = []
+    for experiment_id in dict.fromkeys(requested):
+        row = experiment_row(conn, experiment_id)
+        if row.lifecycle_stage != DELETED:
+            raise InvalidParameter(
+                f"Experiment {experiment_id} is not deleted: only deleted experiments can be"
+                " purged. Delete it first."
+            )
+        if _too_young(row.deleted_time, threshold):
+            raise InvalidParameter(
+                f"Experiment {experiment_id} was deleted less than the requested age ago."
+            )
+        keys.append(row.experiment_id)
+    return sorted(keys)
+
+
+def _runs_to_purge(
+    conn: Connection, requested: Sequence[str], threshold: int | None, sweep: bool
+) -> list[str]:
+    if sweep:
+        query = select(runs.c.run_id).where(runs.c.lifecycle_stage == DELETED)
+        if threshold is not None:
+            query = query.where(runs.c.deleted_time <= threshold)
+        return list(conn.execute(query).scalars())
+    wanted = list(dict.fromkeys(requested))
+    found: dict[str, Any] = {}
+    for chunk in chunks(wanted):
+        query = select(runs.c.run_id, runs.c.lifecycle_stage, runs.c.deleted_time).where(
+            runs.c.run_id.in_(chunk)
+        )
+        found.update((row.run_id, row) for row in conn.execute(query))
+    for run_id in wanted:
+        row = found.get(run_id)
+        if row is None:
+            raise NotFound(f"Run with id={run_id} not found")
+        if row.lifecycle_stage != DELETED:
+            raise InvalidParameter(
+                f"Run {run_id} is not deleted: only deleted runs can be purged. Delete it first."
+            )
+        if _too_young(row.deleted_time, threshold):
+            raise InvalidParameter(f"Run {run_id} was deleted less than the requested age ago.")
+    return wanted
+
+
+def _delete_runs(conn: Connection, run_ids: Sequence[str]) -> None:
+    for chunk in chunks(run_ids):
+        for table in _RUN_CHILDREN:
+            conn.execute(delete(table).where(table.c.run_id.in_(chunk)))
+        conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))
+
+
+def _delete_experiments(conn: Connection, experiment_ids: Sequence[int]) -> None:
+    for chunk in chunks(experiment_ids):
+        owned = select(datasets.c.dataset_id).where(datasets.c.experiment_id.in_(chunk))
+        conn.execute(delete(run_inputs).where(run_inputs.c.dataset_id.in_(owned)))
+        conn.execute(delete(datasets).where(datasets.c.experiment_id.in_(chunk)))
+        conn.execute(delete(experiment_tags).where(experiment_tags.c.experiment_id.in_(chunk)))
+        conn.execute(delete(experiments).where(experiments.c.experiment_id.in_(chunk)))
+
+
+__all__ = ["purge_deleted"]

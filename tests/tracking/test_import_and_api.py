@@ -1,0 +1,85 @@
+"""The package surface: what ``import wayline`` costs and exposes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import wayline
+
+EXPECTED_PUBLIC = {
+    "ActiveRun",
+    "Client",
+    "MlflowClient",
+    "MlflowException",
+    "RunOperations",
+    "RunStatus",
+    "ViewType",
+    "WaylineError",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "data",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "flush_async_logging",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+}
+
+
+def test_public_names_are_exactly_the_curated_list() -> None:
+    assert set(wayline.__all__) == EXPECTED_PUBLIC
+    for name in wayline.__all__:
+        assert getattr(wayline, name) is not None
+    assert wayline.__version__ == "0.1.0"
+    assert wayline.MlflowClient is wayline.Client
+
+
+def test_public_functions_document_an_example() -> None:
+    for name in wayline.__all__:
+        obj = getattr(wayline, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert "Example::" in (obj.__doc__ or ""), name
+    for name, member in vars(wayline.Client).items():
+        if callable(member) and not name.startswith("_"):
+            assert "Example::" in (member.__doc__ or ""), f"Client.{name}"
+
+
+def test_import_does_not_load_heavy_dependencies() -> None:
+    code = (
+        "import sys, wayline\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'sqlalchemy', 'alembic') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_benchmark_style_loading_finds_client_and_entities() -> None:
+    import importlib
+
+    mod = importlib.import_module("wayline")
+    ents = importlib.import_module("wayline.entities")
+    assert mod.MlflowClient is wayline.Client
+    assert ents.Metric("k", 1.0, 0, 0).value == 1.0
+    assert ents.Param("k", "v").value == "v"
