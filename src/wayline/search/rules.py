@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from wayline.errors import InvalidParameter
 from wayline.search.ast import Comparator, Comparison, Identifier, IdentifierKind, OrderBy, Value
@@ -18,22 +18,8 @@ from wayline.search.ast import Comparator, Comparison, Identifier, IdentifierKin
 ValueType = Literal["string", "number"]
 RawValueKind = Literal["string", "number", "list", "bare", "none"]
 
-# Display order for "not one of ..." messages.
-_COMPARATOR_ORDER: tuple[Comparator, ...] = (
-    "=",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "LIKE",
-    "ILIKE",
-    "RLIKE",
-    "IN",
-    "NOT IN",
-    "IS NULL",
-    "IS NOT NULL",
-)
+# Display order for "not one of ..." messages: the order the Comparator type lists them in.
+_COMPARATOR_ORDER: tuple[Comparator, ...] = get_args(Comparator)
 NUMERIC: frozenset[Comparator] = frozenset({"=", "!=", "<", "<=", ">", ">="})
 STRING: frozenset[Comparator] = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
 STRING_OR_NULL: frozenset[Comparator] = STRING | {"IS NULL", "IS NOT NULL"}
