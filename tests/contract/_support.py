@@ -27,10 +27,7 @@ def raises(error_class: type[WaylineError], error_code: str) -> Iterator[None]:
 
 def close_store(store: TrackingStore) -> None:
     """Release a store's connections (no ResourceWarning may leak: warnings are errors)."""
-    # The interface has no close(); SqlStore calls it dispose().
-    close = getattr(store, "close", None) or getattr(store, "dispose", None)
-    if callable(close):
-        close()
+    store.close()
 
 
 def points(metrics: list[Metric]) -> list[tuple[int, int, float | str]]:

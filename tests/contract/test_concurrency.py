@@ -54,7 +54,7 @@ LOGGING_WORKER = textwrap.dedent(
     store.log_param(shared_run, Param(f"w{index}", str(index)))
     store.log_param(shared_run, Param("same", "v"))  # every worker, the same value: no error
     store.set_tag(shared_run, RunTag(f"w{index}", str(index)))
-    store.dispose()
+    store.close()
     print(json.dumps({"done": run_id}), flush=True)
     """
 )
@@ -72,7 +72,7 @@ SCHEMA_WORKER = textwrap.dedent(
     store = tracking_store(uri, artifact_root=artifact_root)
     experiment_id = store.create_experiment(name)
     assert store.get_experiment("0").name == "Default"
-    store.dispose()
+    store.close()
     print(experiment_id, flush=True)
     """
 )

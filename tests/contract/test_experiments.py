@@ -286,5 +286,5 @@ def test_store_on_an_empty_database(
         assert {e.name for e in second.search_experiments()} == {"exp-a", "Default"}
         assert second.get_experiment("0").artifact_location == f"{artifact_root}/0"
     finally:
-        first.dispose()
-        second.dispose()
+        first.close()
+        second.close()

@@ -226,12 +226,12 @@ def test_order_with_filter_on_multi_input_run_has_no_duplicates(
 
 def test_ties_fall_back_to_start_time_then_run_id(db: SearchDb) -> None:
     experiment = db.experiment("ties")
-    for run_id, start in [("b", 7), ("a", 7), ("d", None), ("c", 8), ("e", 7)]:
+    for run_id, start in [("b", 7), ("a", 7), ("d", 6), ("c", 8), ("e", 7)]:
         db.run(run_id, experiment, start_time=start, metrics={"m": 1.0})
 
-    assert search(db, [experiment]) == ["c", "a", "b", "e", "d"]  # NULL start time last
+    assert search(db, [experiment]) == ["c", "a", "b", "e", "d"]
     assert search(db, [experiment], order_by=["metrics.m DESC"]) == ["c", "a", "b", "e", "d"]
-    assert search(db, [experiment], order_by=["start_time"]) == ["a", "b", "e", "c", "d"]
+    assert search(db, [experiment], order_by=["start_time"]) == ["d", "a", "b", "e", "c"]
 
 
 @pytest.mark.parametrize(

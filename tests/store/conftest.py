@@ -41,7 +41,7 @@ def make_store(db_uri: str, artifact_root: str) -> Iterator[Callable[[], SqlStor
 
     yield make
     for store in opened:
-        store.dispose()
+        store.close()
 
 
 @pytest.fixture

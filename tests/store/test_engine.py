@@ -88,7 +88,7 @@ def test_sqlite_writes_take_the_lock_at_begin(sqlite_uri: str) -> None:
             assert _try_write_lock(path)  # readers do not block writers
         assert _try_write_lock(path)
     finally:
-        store.dispose()
+        store.close()
 
 
 def test_memory_sqlite_is_one_database() -> None:
@@ -97,7 +97,7 @@ def test_memory_sqlite_is_one_database() -> None:
         experiment_id = store.create_experiment("in-memory")
         assert store.get_experiment(experiment_id).name == "in-memory"
     finally:
-        store.dispose()
+        store.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -117,4 +117,4 @@ def test_forked_child_opens_its_own_connections(sqlite_uri: str) -> None:
         assert os.WEXITSTATUS(status) == 0
         assert store.get_experiment_by_name("child") is not None
     finally:
-        store.dispose()
+        store.close()

@@ -42,7 +42,7 @@ def _set_version(uri: str, version: str) -> None:
 def test_older_schema_asks_for_db_upgrade(
     db_uri: str, make_store: Callable[[], SqlStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_store().dispose()
+    make_store().close()
     # Pretend this Wayline has a newer revision: the database's (real) revision is then older.
     monkeypatch.setattr(migrate, "HEAD_REVISION", "9999_future")
     with pytest.raises(WaylineError, match="wayline db upgrade") as info:
@@ -51,7 +51,7 @@ def test_older_schema_asks_for_db_upgrade(
 
 
 def test_unknown_revision_is_refused(db_uri: str, make_store: Callable[[], SqlStore]) -> None:
-    make_store().dispose()
+    make_store().close()
     _set_version(db_uri, "abcdef123456")
     with pytest.raises(WaylineError, match="does not know"):
         SqlStore(db_uri)
@@ -75,15 +75,15 @@ def test_upgrade_is_idempotent(db_uri: str) -> None:
     try:
         assert store.get_experiment("0").name == "Default"
     finally:
-        store.dispose()
+        store.close()
 
 
 def test_current_schema_check_does_not_import_alembic(sqlite_uri: str) -> None:
-    SqlStore(sqlite_uri).dispose()
+    SqlStore(sqlite_uri).close()
     code = (
         "import sys\n"
         "from wayline.store.sql.store import SqlStore\n"
-        f"SqlStore({sqlite_uri!r}).dispose()\n"
+        f"SqlStore({sqlite_uri!r}).close()\n"
         "assert 'alembic' not in sys.modules, 'alembic imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -112,7 +112,7 @@ def test_concurrent_initialisation_creates_the_schema_once(db_uri: str) -> None:
         assert names == ["Default"]
     finally:
         for store in stores:
-            store.dispose()
+            store.close()
 
 
 def test_migrations_build_exactly_tables_py(db_uri: str) -> None:

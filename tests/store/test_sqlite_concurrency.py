@@ -28,7 +28,7 @@ WRITER = textwrap.dedent(
             params=[Param(f"p{i}", "v")],
             tags=[RunTag("last", str(i))],
         )
-    store.dispose()
+    store.close()
     """
 )
 
@@ -55,4 +55,4 @@ def test_processes_write_one_file_at_once(sqlite_uri: str) -> None:
             assert len(run.data.params) == CALLS
             assert len(store.get_metric_history(run.info.run_id, "m")) == CALLS
     finally:
-        store.dispose()
+        store.close()

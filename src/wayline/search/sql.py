@@ -2,7 +2,7 @@
 
 Semantics the store relies on:
 - a clause on a key an entity lacks never matches, even with ``!=`` / ``NOT IN``; keyed clauses
-  are correlated EXISTS subqueries, so a run appears once however many clauses it matches;
+  are ``run_id IN (SELECT ...)`` subqueries, so a run appears once however many clauses match;
 - NaN metrics (stored as value 0 with ``is_nan`` set) never satisfy a numeric comparison;
 - ``LIKE`` is case-sensitive (the engines make it so), ``ILIKE`` is not, and ``\\`` escapes
   ``%``/``_`` on every backend (PostgreSQL's and MySQL's default, made explicit for SQLite);
@@ -100,6 +100,10 @@ def directed(column: Column, ascending: bool) -> UnaryExpression[Any]:
 
 def null_last(column: Column, ascending: bool) -> list[Column | UnaryExpression[Any]]:
     """Sort keys putting NULLs of ``column`` last in either direction, on every backend."""
+    if column.table is runs and not column.nullable:
+        # An extra sort key would keep the database from ordering by the column's index.
+        # (Columns of outer-joined tables can be NULL whatever their declaration.)
+        return [directed(column, ascending)]
     return [case((column.is_(None), 1), else_=0), directed(column, ascending)]
 
 
@@ -146,57 +150,55 @@ def run_search_query(
     return query.order_by(*ordering)
 
 
+def _runs_having(id_column: Any, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Runs with a row in ``id_column``'s table meeting ``conditions``.
+
+    An uncorrelated ``run_id IN (SELECT ...)`` rather than a correlated EXISTS: the database can
+    then answer it from the (key, value) index once, instead of probing it for every run.
+    """
+    return runs.c.run_id.in_(select(id_column).where(*conditions))
+
+
 def _run_clause(comparison: Comparison) -> ColumnElement[bool]:
     kind, key = comparison.identifier.kind, comparison.identifier.key
     comparator, value = comparison.comparator, comparison.value
     if kind == "attribute":
         return compare(_RUN_COLUMNS[key], comparator, value)
     if kind == "metric":
-        metric = latest_metrics
-        return (
-            select(literal_column("1"))
-            .where(
-                metric.c.run_id == runs.c.run_id,
-                metric.c.key == key,
-                metric.c.is_nan == false(),
-                compare(metric.c.value, comparator, value),
-            )
-            .correlate(runs)
-            .exists()
+        metric = latest_metrics.c
+        return _runs_having(
+            metric.run_id,
+            metric.key == key,
+            metric.is_nan == false(),
+            compare(metric.value, comparator, value),
         )
     if kind in ("param", "tag"):
         table = params if kind == "param" else tags
-        has_key = [table.c.run_id == runs.c.run_id, table.c.key == key]
         if comparator == "IS NULL":
-            return ~select(literal_column("1")).where(*has_key).correlate(runs).exists()
-        if comparator != "IS NOT NULL":
-            has_key.append(compare(table.c.value, comparator, value))
-        return select(literal_column("1")).where(*has_key).correlate(runs).exists()
+            return ~_runs_having(table.c.run_id, table.c.key == key)
+        if comparator == "IS NOT NULL":
+            return _runs_having(table.c.run_id, table.c.key == key)
+        return _runs_having(
+            table.c.run_id, table.c.key == key, compare(table.c.value, comparator, value)
+        )
     return _dataset_clause(key, comparator, value)
 
 
 def _dataset_clause(key: str, comparator: Comparator, value: Value) -> ColumnElement[bool]:
     # Each clause looks for some input of the run on its own, as MLflow does: `dataset.name =
     # 'a' AND dataset.context = 'b'` need not be satisfied by the same input.
-    subquery: Select[Any]
     if key == "context":
-        subquery = select(literal_column("1")).where(
-            input_tags.c.run_id == runs.c.run_id,
+        return _runs_having(
+            input_tags.c.run_id,
             input_tags.c.key == DATASET_CONTEXT_TAG,
             compare(input_tags.c.value, comparator, value),
         )
-    else:
-        subquery = (
-            select(literal_column("1"))
-            .select_from(
-                run_inputs.join(datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
-            )
-            .where(
-                run_inputs.c.run_id == runs.c.run_id,
-                compare(datasets.c[key], comparator, value),
-            )
-        )
-    return subquery.correlate(runs).exists()
+    joined = run_inputs.join(datasets, datasets.c.dataset_id == run_inputs.c.dataset_id)
+    return runs.c.run_id.in_(
+        select(run_inputs.c.run_id)
+        .select_from(joined)
+        .where(compare(datasets.c[key], comparator, value))
+    )
 
 
 def _run_ordering(order_by: list[OrderBy]) -> tuple[FromClause, list[Any]]:

@@ -46,9 +46,7 @@ def clear_cache() -> None:
         stores = list(_stores.values())
         _stores.clear()
     for store in stores:
-        dispose = getattr(store, "dispose", None)
-        if dispose is not None:
-            dispose()
+        store.close()
 
 
 def _scheme(uri: str) -> str:

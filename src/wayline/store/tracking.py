@@ -31,6 +31,10 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 
 
 class TrackingStore(ABC):
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the store stays usable and reconnects on demand."""
+
     # ---------------------------------------------------------------- experiments
     @abstractmethod
     def create_experiment(

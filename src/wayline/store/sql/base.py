@@ -18,6 +18,8 @@ from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from wayline.entities import LifecycleStage
 from wayline.errors import InvalidParameter, NotFound
@@ -85,6 +87,56 @@ def _sql_text(statement: Select[Any], dialect: Dialect) -> str:
     if text is None:
         text = _sql_texts[key] = str(statement.compile(dialect=dialect))
     return text
+
+
+class _DriverStatement:
+    """A statement compiled once per dialect, to run on the DBAPI cursor itself."""
+
+    __slots__ = ("defaults", "names", "sql")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = str(compiled)
+        # Positional paramstyles need values in placeholder order; named ones take the dict.
+        self.names: tuple[str, ...] | None = (
+            tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        )
+        # Values the statement carries itself (literals SQLAlchemy turned into parameters).
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def bind(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.defaults, **values} if self.defaults else values
+        if self.names is None:
+            return merged
+        return tuple(merged[name] for name in self.names)
+
+
+_driver_statements: dict[tuple[ClauseElement, str, str], _DriverStatement] = {}
+
+
+def driver_execute(
+    conn: Connection,
+    statement: ClauseElement,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> Any:
+    """Run a module-level statement on the connection's DBAPI cursor; return the cursor.
+
+    Per-call writes (``log_metric``, ``set_tag``) are a handful of tiny statements, where
+    SQLAlchemy's per-execution machinery costs more than the database's work. The statement is
+    compiled once per dialect and runs inside the connection's current transaction.
+    """
+    dialect = conn.dialect
+    key = (statement, dialect.name, dialect.driver)
+    prepared = _driver_statements.get(key)
+    if prepared is None:
+        prepared = _driver_statements[key] = _DriverStatement(statement, dialect)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if isinstance(values, Mapping):
+        cursor.execute(prepared.sql, prepared.bind(values))
+    else:
+        cursor.executemany(prepared.sql, [prepared.bind(row) for row in values])
+    return cursor
 
 
 def fetch_in(
@@ -209,13 +261,13 @@ class SqlBase:
         """A write transaction; on SQLite it holds the write lock from its first statement."""
         return self._writer.begin()
 
-    def dispose(self) -> None:
+    def close(self) -> None:
         """Close pooled connections (the store stays usable; new ones open on demand)."""
         self.engine.dispose()
 
     @staticmethod
     def _run_state(conn: Connection, run_id: str) -> tuple[int, str]:
-        row = conn.execute(_RUN_STATE, {"run_id": run_id}).first()
+        row = driver_execute(conn, _RUN_STATE, {"run_id": run_id}).fetchone()
         if row is None:
             raise NotFound(f"Run with id={run_id} not found")
         return row[0], row[1]

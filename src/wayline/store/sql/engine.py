@@ -156,10 +156,9 @@ def _ensure_wal(cursor: sqlite3.Cursor) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    if conn.get_execution_options().get(WRITE_OPTION):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
+    # Straight to the driver: this runs for every store call, and nothing needs a result.
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def write_engine(engine: Engine) -> Engine:

@@ -33,6 +33,7 @@ from wayline.entities import Metric, PagedList
 from wayline.store.sql.base import (
     SqlBase,
     decode_page_token,
+    driver_execute,
     encode_page_token,
     fetch_in,
     fetch_rows,
@@ -123,7 +124,8 @@ def write_metrics(conn: Connection, dialect: str, run_id: str, metrics: Sequence
             latest[key] = rank
     if not rows:
         return
-    conn.exec_driver_sql(history_insert_sql(conn.dialect), rows)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(history_insert_sql(conn.dialect), rows)
     # Key order: concurrent writers to one run lock latest_metrics rows in the same order.
     upserts = [
         {
@@ -136,7 +138,7 @@ def write_metrics(conn: Connection, dialect: str, run_id: str, metrics: Sequence
         }
         for key, (step, timestamp, has_value, value) in sorted(latest.items())
     ]
-    conn.execute(latest_upsert(dialect), upserts)
+    driver_execute(conn, latest_upsert(dialect), upserts)
 
 
 _LATEST_SELECT = select(

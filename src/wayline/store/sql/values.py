@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Insert, bindparam, delete, select, update
 
 from wayline.entities import Metric, Param, RunTag
 from wayline.errors import InvalidParameter, NotFound
-from wayline.store.sql.base import SqlBase, insert_ignore, upsert
+from wayline.store.sql.base import SqlBase, driver_execute, insert_ignore, upsert
 from wayline.store.sql.metrics import MetricsMixin, write_metrics
 from wayline.store.sql.tables import params as params_table
 from wayline.store.sql.tables import runs
@@ -42,9 +42,9 @@ _DELETE_TAG = delete(tags_table).where(
 def write_params(conn: Connection, dialect: str, run_id: str, items: Sequence[Param]) -> None:
     """Insert new params; an existing key must already hold the same value."""
     rows = [{"run_id": run_id, "key": p.key, "value": p.value} for p in items]
-    result = conn.execute(_param_insert(dialect), rows if len(rows) > 1 else rows[0])
+    cursor = driver_execute(conn, _param_insert(dialect), rows if len(rows) > 1 else rows[0])
     trusted = len(rows) == 1 or conn.dialect.supports_sane_multi_rowcount
-    if trusted and result.rowcount == len(rows):
+    if trusted and cursor.rowcount == len(rows):
         return  # every key was new
     # Some keys existed (or the driver cannot say): compare with what is stored.
     pc = params_table.c
@@ -67,7 +67,7 @@ def write_tags(conn: Connection, dialect: str, run_id: str, items: Sequence[RunT
     if new_name is not None:
         validate_run_name(new_name)
     rows = [{"run_id": run_id, "key": key, "value": latest[key]} for key in sorted(latest)]
-    conn.execute(tag_upsert(dialect), rows if len(rows) > 1 else rows[0])
+    driver_execute(conn, tag_upsert(dialect), rows if len(rows) > 1 else rows[0])
     if new_name is not None:
         conn.execute(_RENAME, {"rid": run_id, "name": new_name})
 

@@ -88,7 +88,7 @@ def _runs() -> None:
         sa.Column("name", sa.String(length=250), nullable=False),
         sa.Column("user_id", sa.String(length=256), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("start_time", sa.BigInteger(), nullable=True),
+        sa.Column("start_time", sa.BigInteger(), nullable=False),
         sa.Column("end_time", sa.BigInteger(), nullable=True),
         sa.Column("lifecycle_stage", sa.String(length=20), nullable=False),
         sa.Column("artifact_uri", sa.String(length=2000), nullable=False),
