@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
@@ -12,7 +10,7 @@ from wayline.entities import ViewType
 from wayline.errors import InvalidParameter
 from wayline.search import experiment_search_query
 
-from ._support import SearchDb, search_engine
+from ._support import SearchDb
 
 
 def build_world(db: SearchDb) -> dict[str, int]:
@@ -141,21 +139,6 @@ def test_compiles_with_bound_values(dialect: Dialect) -> None:
 
     assert "n4me" not in text
     assert "v4lue" not in text
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def backend_db(
-    request: pytest.FixtureRequest, make_database: Callable[[str], str]
-) -> Iterator[SearchDb]:
-    engine = search_engine(make_database(request.param))
-    yield SearchDb(engine)
-    engine.dispose()
 
 
 def test_every_backend_agrees(backend_db: SearchDb) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +14,7 @@ from wayline.entities import ViewType
 from wayline.errors import InvalidParameter
 from wayline.search import matches, parse_run_filter, run_search_query
 
-from ._support import SearchDb, search_engine
+from ._support import SearchDb
 
 ALL_ACTIVE = {"r1", "r2", "r3", "r4"}
 
@@ -296,21 +295,6 @@ def test_values_are_bound_on_every_dialect(dialect: Dialect) -> None:
 def test_sql_injection_is_inert(db: SearchDb, world: list[int]) -> None:
     assert search(db, world, "params.a = 'x'' OR 1=1 --'") == []
     assert search(db, world, "tags.`b' OR '1'='1` = 'y'") == []
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def backend_db(
-    request: pytest.FixtureRequest, make_database: Callable[[str], str]
-) -> Iterator[SearchDb]:
-    engine = search_engine(make_database(request.param))
-    yield SearchDb(engine)
-    engine.dispose()
 
 
 def test_every_backend_agrees(backend_db: SearchDb) -> None:
