@@ -1,0 +1,186 @@
+"""Request bodies and query strings, read and written through the route table.
+
+The server calls ``parse_body``/``query_lists`` and then ``parse_request``; the REST client calls
+``encode_request`` (JSON bodies) or ``encode_query`` (GETs). Both sides read field names and kinds
+from the same ``Route``, so they agree on every spelling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from wayline.errors import InvalidParameter
+from wayline.protocol.routes import Field, FieldKind, Route
+from wayline.protocol.tracking import (
+    JsonDict,
+    as_list,
+    as_object,
+    decode_dataset_input,
+    decode_experiment_tag,
+    decode_metric,
+    decode_param,
+    decode_run_tag,
+    encode_dataset_input,
+    encode_metric,
+    encode_tag,
+)
+from wayline.protocol.values import (
+    encode_double,
+    encode_query_bool,
+    missing_parameter,
+    parse_bool,
+    parse_double,
+    parse_int,
+    parse_run_status,
+    parse_str,
+    parse_view_type,
+)
+
+
+def _plain_object(value: object, name: str) -> dict[str, Any]:
+    return dict(as_object(value, name))
+
+
+_DECODERS: dict[FieldKind, Callable[[object, str], Any]] = {
+    "str": parse_str,
+    "i64": lambda value, name: parse_int(value, name, bits=64),
+    "i32": lambda value, name: parse_int(value, name, bits=32),
+    "f64": parse_double,
+    "bool": parse_bool,
+    "RunStatus": parse_run_status,
+    "ViewType": parse_view_type,
+    "ExperimentTag": lambda value, _: decode_experiment_tag(value),
+    "RunTag": lambda value, _: decode_run_tag(value),
+    "Param": lambda value, _: decode_param(value),
+    "Metric": lambda value, _: decode_metric(value),
+    "DatasetInput": lambda value, _: decode_dataset_input(value),
+    "ModelInput": _plain_object,
+    "ModelOutput": _plain_object,
+}
+
+_ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
+    "str": str,
+    "i64": int,
+    "i32": int,
+    "f64": encode_double,
+    "bool": bool,
+    "RunStatus": lambda value: parse_run_status(value).value,
+    "ViewType": lambda value: parse_view_type(value).name,
+    "ExperimentTag": encode_tag,
+    "RunTag": encode_tag,
+    "Param": encode_tag,
+    "Metric": encode_metric,
+    "DatasetInput": encode_dataset_input,
+    "ModelInput": dict,
+    "ModelOutput": dict,
+}
+
+
+def lower_camel(name: str) -> str:
+    """The proto JSON name of a snake_case field: ``run_name`` -> ``runName``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def parse_body(raw: bytes | str | None) -> JsonDict:
+    """A JSON request body as a dict: empty means ``{}``, a JSON string of JSON is decoded twice."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value: object = json.loads(raw)
+        # Legacy clients double-encode: the body is a JSON string holding the JSON object.
+        if isinstance(value, str):
+            value = json.loads(value)
+    except ValueError as exc:
+        raise InvalidParameter(f"Malformed JSON request body: {exc}") from None
+    return dict(as_object(value, "request body"))
+
+
+def _lookup(params: Mapping[str, object], name: str) -> object:
+    camel = lower_camel(name)
+    if camel != name and name in params and camel in params:
+        raise InvalidParameter(f"Request field '{name}' is given twice, as '{name}' and '{camel}'.")
+    return params[name] if name in params else params.get(camel)
+
+
+def _decode(field: Field, raw: object, from_query: bool) -> Any:
+    decode = _DECODERS[field.kind]
+    if field.repeated:
+        return [decode(item, field.name) for item in as_list(raw, field.name)]
+    if from_query and isinstance(raw, list):
+        raw = raw[0]
+    return decode(raw, field.name)
+
+
+def parse_request(
+    route: Route, params: Mapping[str, object], *, from_query: bool = False
+) -> dict[str, Any]:
+    """The route's fields decoded from a JSON body, or from ``query_lists`` output.
+
+    Absent fields are left out (so callers apply their own defaults); unknown keys are ignored;
+    a missing required field is InvalidParameter with MLflow's "Missing value" message.
+    """
+    values: dict[str, Any] = {}
+    for field in route.request:
+        raw = _lookup(params, field.name)
+        if raw is None or (from_query and raw == []):
+            if field.required:
+                raise missing_parameter(field.name)
+            continue
+        values[field.name] = _decode(field, raw, from_query)
+    return values
+
+
+def run_id_of(values: Mapping[str, Any]) -> str:
+    """The run a request names: ``run_id``, else the legacy ``run_uuid``; one is required."""
+    run_id = values.get("run_id") or values.get("run_uuid")
+    if not run_id:
+        raise missing_parameter("run_id")
+    return str(run_id)
+
+
+def _with_run_uuid(route: Route, values: Mapping[str, Any]) -> dict[str, Any]:
+    # Older servers read only run_uuid, so the client fills it whenever the route has it.
+    filled = {name: value for name, value in values.items() if value is not None}
+    names = {field.name for field in route.request}
+    if "run_uuid" in names and "run_id" in filled:
+        filled.setdefault("run_uuid", filled["run_id"])
+    unknown = set(filled) - names
+    if unknown:
+        raise ValueError(f"{route.name} has no request fields {sorted(unknown)}")
+    return filled
+
+
+def encode_request(route: Route, values: Mapping[str, Any]) -> JsonDict:
+    """A JSON body for ``route``; None values are left out. ValueError on unknown field names."""
+    body: JsonDict = {}
+    for name, value in _with_run_uuid(route, values).items():
+        encode = _ENCODERS[route.field(name).kind]
+        repeated = route.field(name).repeated
+        body[name] = [encode(item) for item in value] if repeated else encode(value)
+    return body
+
+
+def encode_query(route: Route, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query-string pairs for a GET: lists become repeated keys, booleans ``True``/``False``."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in _with_run_uuid(route, values).items():
+        field = route.field(name)
+        for item in value if field.repeated else [value]:
+            if field.kind == "bool":
+                pairs.append((name, encode_query_bool(bool(item))))
+            else:
+                pairs.append((name, str(_ENCODERS[field.kind](item))))
+    return pairs
+
+
+__all__ = [
+    "encode_query",
+    "encode_request",
+    "lower_camel",
+    "parse_body",
+    "parse_request",
+    "run_id_of",
+]

@@ -1,0 +1,285 @@
+"""The route table: every tracking RPC once, as data (spec rest-tracking.md §3, §4).
+
+The server builds its router from ``TRACKING_ROUTES`` and the REST client builds its requests
+from it, so a path, method or field name can only be changed in one place. A test checks the
+table against the spec's RPC tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Method = Literal["GET", "POST", "PATCH", "DELETE"]
+
+# Scalars are proto types; capitalised kinds are messages or enums decoded by ``request``.
+# ModelInput/ModelOutput have no entity yet and travel as plain JSON objects.
+FieldKind = Literal[
+    "str",
+    "i64",
+    "i32",
+    "f64",
+    "bool",
+    "RunStatus",
+    "ViewType",
+    "ExperimentTag",
+    "RunTag",
+    "Param",
+    "Metric",
+    "DatasetInput",
+    "ModelInput",
+    "ModelOutput",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One request field, named as in the proto (snake_case)."""
+
+    name: str
+    kind: FieldKind = "str"
+    required: bool = False
+    repeated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One RPC: where it is mounted, what it reads and the top-level keys it answers with.
+
+    ``extra_methods`` are further methods the server accepts for the same handler (the client
+    uses ``method``); ``response`` lists keys that may appear, each omitted when unset.
+    """
+
+    name: str
+    method: Method
+    path: str
+    since: int = 2
+    request: tuple[Field, ...] = ()
+    response: tuple[str, ...] = ()
+    extra_methods: tuple[Method, ...] = ()
+
+    @property
+    def methods(self) -> tuple[Method, ...]:
+        return (self.method, *self.extra_methods)
+
+    def field(self, name: str) -> Field:
+        for field in self.request:
+            if field.name == name:
+                return field
+        raise KeyError(f"{self.name} has no request field {name!r}")
+
+
+def urls(route: Route) -> list[str]:
+    """Every URL the route is mounted at: the API prefix and the web UI's ajax prefix."""
+    return [f"/api/{route.since}.0{route.path}", f"/ajax-api/{route.since}.0{route.path}"]
+
+
+def _f(name: str, kind: FieldKind = "str", *, required: bool = False) -> Field:
+    return Field(name, kind, required=required)
+
+
+def _list(name: str, kind: FieldKind = "str") -> Field:
+    return Field(name, kind, repeated=True)
+
+
+def _req(name: str, kind: FieldKind = "str") -> Field:
+    return Field(name, kind, required=True)
+
+
+# The client sends both spellings of a run's id; neither is required alone (see run_id_of).
+_RUN = (_f("run_id"), _f("run_uuid"))
+_EXPERIMENT_ID = _req("experiment_id")
+
+TRACKING_ROUTES: tuple[Route, ...] = (
+    # ------------------------------------------------------------ experiments
+    Route(
+        "CreateExperiment",
+        "POST",
+        "/mlflow/experiments/create",
+        request=(_req("name"), _f("artifact_location"), _list("tags", "ExperimentTag")),
+        response=("experiment_id",),
+    ),
+    Route(
+        "GetExperiment",
+        "GET",
+        "/mlflow/experiments/get",
+        request=(_EXPERIMENT_ID,),
+        response=("experiment",),
+    ),
+    Route(
+        "GetExperimentByName",
+        "GET",
+        "/mlflow/experiments/get-by-name",
+        request=(_req("experiment_name"),),
+        response=("experiment",),
+    ),
+    Route(
+        "SearchExperiments",
+        "POST",
+        "/mlflow/experiments/search",
+        request=(
+            _f("max_results", "i64"),
+            _f("page_token"),
+            _f("filter"),
+            _list("order_by"),
+            _f("view_type", "ViewType"),
+        ),
+        response=("experiments", "next_page_token"),
+        extra_methods=("GET",),
+    ),
+    Route(
+        "UpdateExperiment",
+        "POST",
+        "/mlflow/experiments/update",
+        request=(_EXPERIMENT_ID, _f("new_name")),
+    ),
+    Route("DeleteExperiment", "POST", "/mlflow/experiments/delete", request=(_EXPERIMENT_ID,)),
+    Route("RestoreExperiment", "POST", "/mlflow/experiments/restore", request=(_EXPERIMENT_ID,)),
+    Route(
+        "SetExperimentTag",
+        "POST",
+        "/mlflow/experiments/set-experiment-tag",
+        request=(_EXPERIMENT_ID, _req("key"), _req("value")),
+    ),
+    Route(
+        "DeleteExperimentTag",
+        "POST",
+        "/mlflow/experiments/delete-experiment-tag",
+        request=(_EXPERIMENT_ID, _req("key")),
+    ),
+    # ------------------------------------------------------------ runs
+    Route(
+        "CreateRun",
+        "POST",
+        "/mlflow/runs/create",
+        request=(
+            _f("experiment_id"),
+            _f("user_id"),
+            _f("run_name"),
+            _f("start_time", "i64"),
+            _list("tags", "RunTag"),
+        ),
+        response=("run",),
+    ),
+    Route("GetRun", "GET", "/mlflow/runs/get", request=_RUN, response=("run",)),
+    Route(
+        "UpdateRun",
+        "POST",
+        "/mlflow/runs/update",
+        request=(*_RUN, _f("status", "RunStatus"), _f("end_time", "i64"), _f("run_name")),
+        response=("run_info",),
+    ),
+    Route("DeleteRun", "POST", "/mlflow/runs/delete", request=(_req("run_id"),)),
+    Route("RestoreRun", "POST", "/mlflow/runs/restore", request=(_req("run_id"),)),
+    Route(
+        "SearchRuns",
+        "POST",
+        "/mlflow/runs/search",
+        request=(
+            _list("experiment_ids"),
+            _f("filter"),
+            _f("run_view_type", "ViewType"),
+            _f("max_results", "i32"),
+            _list("order_by"),
+            _f("page_token"),
+        ),
+        response=("runs", "next_page_token"),
+    ),
+    Route(
+        "LogMetric",
+        "POST",
+        "/mlflow/runs/log-metric",
+        request=(
+            *_RUN,
+            _req("key"),
+            _req("value", "f64"),
+            _req("timestamp", "i64"),
+            _f("step", "i64"),
+            _f("model_id"),
+            _f("dataset_name"),
+            _f("dataset_digest"),
+        ),
+    ),
+    Route(
+        "LogParam",
+        "POST",
+        "/mlflow/runs/log-parameter",
+        request=(*_RUN, _req("key"), _req("value")),
+    ),
+    Route("SetTag", "POST", "/mlflow/runs/set-tag", request=(*_RUN, _req("key"), _req("value"))),
+    Route("DeleteTag", "POST", "/mlflow/runs/delete-tag", request=(_req("run_id"), _req("key"))),
+    Route(
+        "LogBatch",
+        "POST",
+        "/mlflow/runs/log-batch",
+        request=(
+            _f("run_id"),
+            _list("metrics", "Metric"),
+            _list("params", "Param"),
+            _list("tags", "RunTag"),
+        ),
+    ),
+    Route(
+        "LogModel",
+        "POST",
+        "/mlflow/runs/log-model",
+        request=(_f("run_id"), _f("model_json")),
+    ),
+    Route(
+        "LogInputs",
+        "POST",
+        "/mlflow/runs/log-inputs",
+        request=(
+            _req("run_id"),
+            _list("datasets", "DatasetInput"),
+            _list("models", "ModelInput"),
+        ),
+    ),
+    Route(
+        "LogOutputs",
+        "POST",
+        "/mlflow/runs/outputs",
+        request=(_req("run_id"), _list("models", "ModelOutput")),
+    ),
+    # ------------------------------------------------------------ metrics and artifacts
+    Route(
+        "GetMetricHistory",
+        "GET",
+        "/mlflow/metrics/get-history",
+        request=(*_RUN, _req("metric_key"), _f("max_results", "i32"), _f("page_token")),
+        response=("metrics", "next_page_token"),
+    ),
+    Route(
+        "GetMetricHistoryBulkInterval",
+        "GET",
+        "/mlflow/metrics/get-history-bulk-interval",
+        request=(
+            _list("run_ids"),
+            _req("metric_key"),
+            _f("start_step", "i64"),
+            _f("end_step", "i64"),
+            _f("max_results", "i32"),
+        ),
+        response=("metrics",),
+    ),
+    Route(
+        "ListArtifacts",
+        "GET",
+        "/mlflow/artifacts/list",
+        request=(*_RUN, _f("path"), _f("page_token")),
+        response=("root_uri", "files", "next_page_token"),
+    ),
+)
+
+_BY_NAME = {route.name: route for route in TRACKING_ROUTES}
+
+
+def route(name: str) -> Route:
+    """The route called ``name`` (the RPC name, e.g. ``"CreateRun"``); KeyError if unknown."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no tracking route named {name!r}") from None
+
+
+__all__ = ["TRACKING_ROUTES", "Field", "FieldKind", "Method", "Route", "route", "urls"]

@@ -1,0 +1,353 @@
+"""Tracking entities to and from MLflow's JSON dict shapes (spec rest-tracking.md §2).
+
+Shared by the server and the REST client so the two cannot drift. Encoders follow proto2
+"has-field" rules: a field the entity leaves unset (None, or an empty list) is omitted, while
+fields that are always set (strings of RunInfo, a metric's step) are emitted even when empty.
+Decoders ignore unknown keys, accept every spelling the wire allows (see ``values``) and return
+entities equal to the ones encoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from wayline.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunTag,
+)
+from wayline.errors import InvalidParameter
+from wayline.protocol.values import (
+    encode_double,
+    missing_parameter,
+    parse_double,
+    parse_int,
+    parse_run_status,
+    parse_str,
+)
+
+JsonDict = dict[str, Any]
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- helpers
+def as_object(value: object, name: str = "") -> Mapping[str, Any]:
+    """``value`` as a JSON object; InvalidParameter if it is anything else."""
+    if isinstance(value, Mapping):
+        return value
+    where = f" for '{name}'" if name else ""
+    raise InvalidParameter(f"Invalid value {value!r}{where}: expected a JSON object.")
+
+
+def as_list(value: object, name: str = "") -> list[Any]:
+    if isinstance(value, list):
+        return value
+    where = f" for '{name}'" if name else ""
+    raise InvalidParameter(f"Invalid value {value!r}{where}: expected a JSON list.")
+
+
+def _required(obj: Mapping[str, Any], key: str) -> Any:
+    value = obj.get(key)
+    if value is None:
+        raise missing_parameter(key)
+    return value
+
+
+def _text(obj: Mapping[str, Any], key: str) -> str:
+    """A string field that proto treats as '' when absent."""
+    value = obj.get(key)
+    return "" if value is None else parse_str(value, key)
+
+
+def _optional_text(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return None if value is None else parse_str(value, key)
+
+
+def _optional_int(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    return None if value is None else parse_int(value, key)
+
+
+def _items(obj: Mapping[str, Any], key: str, decode: Callable[[object], T]) -> list[T]:
+    value = obj.get(key)
+    return [] if value is None else [decode(item) for item in as_list(value, key)]
+
+
+def _put(out: JsonDict, key: str, value: object) -> None:
+    """Set ``key`` unless ``value`` is unset (None or an empty list)."""
+    if value is not None and value != []:
+        out[key] = value
+
+
+def _lifecycle(value: str) -> str:
+    # Known stages come back as the enum so entities compare equal however they were built.
+    try:
+        return LifecycleStage(value)
+    except ValueError:
+        return value
+
+
+# ---------------------------------------------------------------- key/value records
+def encode_tag(tag: RunTag | ExperimentTag | Param | InputTag) -> JsonDict:
+    return {"key": tag.key, "value": tag.value}
+
+
+def _key_value(value: object) -> tuple[str, str]:
+    obj = as_object(value)
+    return parse_str(_required(obj, "key"), "key"), _text(obj, "value")
+
+
+def decode_run_tag(value: object) -> RunTag:
+    return RunTag(*_key_value(value))
+
+
+def decode_experiment_tag(value: object) -> ExperimentTag:
+    return ExperimentTag(*_key_value(value))
+
+
+def decode_param(value: object) -> Param:
+    return Param(*_key_value(value))
+
+
+def decode_input_tag(value: object) -> InputTag:
+    return InputTag(*_key_value(value))
+
+
+# ---------------------------------------------------------------- metrics
+def encode_metric(metric: Metric) -> JsonDict:
+    out: JsonDict = {
+        "key": metric.key,
+        "value": encode_double(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+    }
+    _put(out, "dataset_name", metric.dataset_name)
+    _put(out, "dataset_digest", metric.dataset_digest)
+    _put(out, "model_id", metric.model_id)
+    _put(out, "run_id", metric.run_id)
+    return out
+
+
+def decode_metric(value: object) -> Metric:
+    obj = as_object(value, "metric")
+    return Metric(
+        key=parse_str(_required(obj, "key"), "key"),
+        value=parse_double(_required(obj, "value"), "value"),
+        timestamp=parse_int(_required(obj, "timestamp"), "timestamp"),
+        step=_optional_int(obj, "step") or 0,
+        dataset_name=_optional_text(obj, "dataset_name"),
+        dataset_digest=_optional_text(obj, "dataset_digest"),
+        model_id=_optional_text(obj, "model_id"),
+        run_id=_optional_text(obj, "run_id"),
+    )
+
+
+# ---------------------------------------------------------------- datasets
+def encode_dataset(dataset: Dataset) -> JsonDict:
+    out: JsonDict = {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+    }
+    _put(out, "schema", dataset.schema)
+    _put(out, "profile", dataset.profile)
+    return out
+
+
+def decode_dataset(value: object) -> Dataset:
+    obj = as_object(value, "dataset")
+    return Dataset(
+        name=parse_str(_required(obj, "name"), "name"),
+        digest=parse_str(_required(obj, "digest"), "digest"),
+        source_type=parse_str(_required(obj, "source_type"), "source_type"),
+        source=parse_str(_required(obj, "source"), "source"),
+        schema=_optional_text(obj, "schema"),
+        profile=_optional_text(obj, "profile"),
+    )
+
+
+def encode_dataset_input(dataset_input: DatasetInput) -> JsonDict:
+    out: JsonDict = {}
+    _put(out, "tags", [encode_tag(tag) for tag in dataset_input.tags])
+    out["dataset"] = encode_dataset(dataset_input.dataset)
+    return out
+
+
+def decode_dataset_input(value: object) -> DatasetInput:
+    obj = as_object(value, "dataset_input")
+    return DatasetInput(
+        dataset=decode_dataset(_required(obj, "dataset")),
+        tags=_items(obj, "tags", decode_input_tag),
+    )
+
+
+# ---------------------------------------------------------------- experiments
+def encode_experiment(experiment: Experiment) -> JsonDict:
+    out: JsonDict = {
+        "experiment_id": experiment.experiment_id,
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location,
+        "lifecycle_stage": str(experiment.lifecycle_stage),
+    }
+    _put(out, "last_update_time", experiment.last_update_time)
+    _put(out, "creation_time", experiment.creation_time)
+    _put(out, "tags", [{"key": k, "value": v} for k, v in experiment.tags.items()])
+    return out
+
+
+def decode_experiment(value: object) -> Experiment:
+    obj = as_object(value, "experiment")
+    tags = _items(obj, "tags", decode_experiment_tag)
+    return Experiment(
+        experiment_id=parse_str(_required(obj, "experiment_id"), "experiment_id"),
+        name=_text(obj, "name"),
+        artifact_location=_text(obj, "artifact_location"),
+        lifecycle_stage=_lifecycle(_text(obj, "lifecycle_stage") or LifecycleStage.ACTIVE),
+        tags={tag.key: tag.value for tag in tags},
+        creation_time=_optional_int(obj, "creation_time"),
+        last_update_time=_optional_int(obj, "last_update_time"),
+    )
+
+
+# ---------------------------------------------------------------- runs
+def encode_run_info(info: RunInfo) -> JsonDict:
+    out: JsonDict = {
+        # Both spellings: MLflow 3 clients read run_id, older ones run_uuid.
+        "run_id": info.run_id,
+        "run_uuid": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "user_id": info.user_id,
+        "status": parse_run_status(info.status).value,
+    }
+    _put(out, "start_time", info.start_time)
+    _put(out, "end_time", info.end_time)
+    out["artifact_uri"] = info.artifact_uri
+    out["lifecycle_stage"] = str(info.lifecycle_stage)
+    return out
+
+
+def decode_run_info(value: object) -> RunInfo:
+    obj = as_object(value, "run_info")
+    run_id = obj.get("run_id") or obj.get("run_uuid")
+    status = obj.get("status")
+    return RunInfo(
+        run_id=parse_str(run_id if run_id is not None else _required(obj, "run_id"), "run_id"),
+        experiment_id=_text(obj, "experiment_id"),
+        run_name=_text(obj, "run_name"),
+        user_id=_text(obj, "user_id"),
+        # proto2 default of RunStatus is its first value, RUNNING.
+        status=parse_run_status(status) if status is not None else "RUNNING",
+        start_time=_optional_int(obj, "start_time"),
+        end_time=_optional_int(obj, "end_time"),
+        artifact_uri=_text(obj, "artifact_uri"),
+        lifecycle_stage=_lifecycle(_text(obj, "lifecycle_stage") or LifecycleStage.ACTIVE),
+    )
+
+
+def encode_run_data(data: RunData) -> JsonDict:
+    out: JsonDict = {}
+    _put(out, "metrics", [encode_metric(metric) for metric in data.latest_metrics])
+    _put(out, "params", [encode_tag(param) for param in data.param_list])
+    _put(out, "tags", [encode_tag(tag) for tag in data.tag_list])
+    return out
+
+
+def decode_run_data(value: object) -> RunData:
+    obj = as_object(value, "data")
+    return RunData(
+        latest_metrics=_items(obj, "metrics", decode_metric),
+        param_list=_items(obj, "params", decode_param),
+        tag_list=_items(obj, "tags", decode_run_tag),
+    )
+
+
+def encode_run_inputs(inputs: RunInputs) -> JsonDict:
+    out: JsonDict = {}
+    _put(out, "dataset_inputs", [encode_dataset_input(d) for d in inputs.dataset_inputs])
+    return out
+
+
+def decode_run_inputs(value: object) -> RunInputs:
+    obj = as_object(value, "inputs")
+    return RunInputs(dataset_inputs=_items(obj, "dataset_inputs", decode_dataset_input))
+
+
+def encode_run(run: Run) -> JsonDict:
+    return {
+        "info": encode_run_info(run.info),
+        "data": encode_run_data(run.data),
+        "inputs": encode_run_inputs(run.inputs),
+    }
+
+
+def decode_run(value: object) -> Run:
+    obj = as_object(value, "run")
+    data, inputs = obj.get("data"), obj.get("inputs")
+    return Run(
+        info=decode_run_info(_required(obj, "info")),
+        data=RunData() if data is None else decode_run_data(data),
+        inputs=RunInputs() if inputs is None else decode_run_inputs(inputs),
+    )
+
+
+# ---------------------------------------------------------------- pages
+def encode_page(key: str, page: Sequence[T], encode: Callable[[T], JsonDict]) -> JsonDict:
+    """``{key: [...], "next_page_token": ...}``; both omitted when unset, as MLflow does."""
+    out: JsonDict = {}
+    _put(out, key, [encode(item) for item in page])
+    token = getattr(page, "token", None)
+    if token:
+        out["next_page_token"] = token
+    return out
+
+
+def decode_page(response: object, key: str, decode: Callable[[object], T]) -> PagedList[T]:
+    """The items under ``key`` and the opaque next-page token (None when absent or empty)."""
+    obj = as_object(response, "response")
+    token = obj.get("next_page_token")
+    return PagedList(_items(obj, key, decode), token=parse_str(token) if token else None)
+
+
+__all__ = [
+    "JsonDict",
+    "as_list",
+    "as_object",
+    "decode_dataset",
+    "decode_dataset_input",
+    "decode_experiment",
+    "decode_experiment_tag",
+    "decode_input_tag",
+    "decode_metric",
+    "decode_page",
+    "decode_param",
+    "decode_run",
+    "decode_run_data",
+    "decode_run_info",
+    "decode_run_inputs",
+    "decode_run_tag",
+    "encode_dataset",
+    "encode_dataset_input",
+    "encode_experiment",
+    "encode_metric",
+    "encode_page",
+    "encode_run",
+    "encode_run_data",
+    "encode_run_info",
+    "encode_run_inputs",
+    "encode_tag",
+]

@@ -1,0 +1,74 @@
+"""The public surface of wayline.protocol changes only on purpose."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import wayline.protocol
+
+
+def test_public_names() -> None:
+    assert sorted(wayline.protocol.__all__) == [
+        "Field",
+        "FieldKind",
+        "JsonDict",
+        "Method",
+        "Route",
+        "TRACKING_ROUTES",
+        "decode_dataset",
+        "decode_dataset_input",
+        "decode_experiment",
+        "decode_experiment_tag",
+        "decode_input_tag",
+        "decode_metric",
+        "decode_page",
+        "decode_param",
+        "decode_run",
+        "decode_run_data",
+        "decode_run_info",
+        "decode_run_inputs",
+        "decode_run_tag",
+        "encode_dataset",
+        "encode_dataset_input",
+        "encode_double",
+        "encode_experiment",
+        "encode_metric",
+        "encode_page",
+        "encode_query",
+        "encode_query_bool",
+        "encode_request",
+        "encode_run",
+        "encode_run_data",
+        "encode_run_info",
+        "encode_run_inputs",
+        "encode_tag",
+        "lower_camel",
+        "missing_parameter",
+        "parse_body",
+        "parse_bool",
+        "parse_double",
+        "parse_int",
+        "parse_request",
+        "parse_run_status",
+        "parse_str",
+        "parse_view_type",
+        "query_lists",
+        "route",
+        "run_id_of",
+        "urls",
+    ]
+    for name in wayline.protocol.__all__:
+        assert hasattr(wayline.protocol, name)
+
+
+def test_importing_the_protocol_loads_no_heavy_modules() -> None:
+    # The REST client imports this package; it must stay cheap to import.
+    code = (
+        "import sys, wayline.protocol; "
+        "print(sorted(m for m in ('pandas', 'sqlalchemy', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,124 @@
+"""The route table: its shape, its URLs, and agreement with spec/rest-tracking.md §3-§4."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wayline.protocol.routes import TRACKING_ROUTES, Route, route, urls
+
+SPEC = Path(__file__).parents[2].parent / "shared/spec/rest-tracking.md"
+# The route families this table owns; other §4 rows (presigned URLs) are optional features.
+OWNED_PREFIXES = ("experiments/", "runs/", "metrics/", "artifacts/list")
+
+_ROW = re.compile(r"^\| (?P<name>\w+) \| (?P<methods>[^`|]*)`(?P<path>[^`]+)` \| (?P<rest>.*)$")
+_FIELD = re.compile(r"`(?P<name>\w+)`(?P<mark>[*\[]?)")
+
+
+@dataclass(frozen=True)
+class SpecRpc:
+    name: str
+    methods: frozenset[str]
+    path: str
+    fields: frozenset[str]
+    required: frozenset[str]
+    repeated: frozenset[str]
+    response: frozenset[str]
+
+
+def _response_keys(cell: str) -> frozenset[str]:
+    # "`{runs[], next_page_token}`" -> {"runs", "next_page_token"}; "`{}`" -> {}
+    match = re.search(r"`\{([^`]*)\}`", cell)
+    assert match, cell
+    keys = (re.match(r"\s*(\w*)", part) for part in match.group(1).split(","))
+    return frozenset(key.group(1) for key in keys if key and key.group(1))
+
+
+def _parse_spec_rpcs(text: str) -> list[SpecRpc]:
+    start = text.index("## 3. Experiments")
+    section = text[start : text.index("### 4.1", start)]
+    rpcs = []
+    for line in section.splitlines():
+        row = _ROW.match(line)
+        if not row or row["name"] == "RPC":
+            continue
+        request, response = row["rest"].split(" | ", 1)
+        fields = list(_FIELD.finditer(request))
+        rpcs.append(
+            SpecRpc(
+                name=row["name"],
+                methods=frozenset(re.findall(r"\b(GET|POST|PATCH|DELETE)\b", row["methods"])),
+                path="/mlflow/" + row["path"],
+                fields=frozenset(f["name"] for f in fields),
+                required=frozenset(f["name"] for f in fields if f["mark"] == "*"),
+                repeated=frozenset(f["name"] for f in fields if f["mark"] == "["),
+                response=_response_keys(response),
+            )
+        )
+    return rpcs
+
+
+@pytest.fixture(scope="module")
+def spec_rpcs() -> dict[str, SpecRpc]:
+    if not SPEC.is_file():
+        pytest.skip(f"spec not found at {SPEC} (a clone without ../shared/spec)")
+    rpcs = _parse_spec_rpcs(SPEC.read_text(encoding="utf-8"))
+    owned = {r.name: r for r in rpcs if r.path.removeprefix("/mlflow/").startswith(OWNED_PREFIXES)}
+    # A guard against the parser silently matching nothing after a spec reformat.
+    assert len(owned) >= 25, sorted(owned)
+    return owned
+
+
+def test_every_owned_spec_rpc_is_in_the_table(spec_rpcs: dict[str, SpecRpc]) -> None:
+    table = {r.name for r in TRACKING_ROUTES}
+    assert sorted(set(spec_rpcs) - table) == []
+    assert sorted(table - set(spec_rpcs)) == []
+
+
+@pytest.mark.parametrize("entry", TRACKING_ROUTES, ids=lambda r: r.name)
+def test_route_matches_spec_row(entry: Route, spec_rpcs: dict[str, SpecRpc]) -> None:
+    spec = spec_rpcs[entry.name]
+    assert entry.path == spec.path
+    assert set(entry.methods) == spec.methods
+    assert {f.name for f in entry.request} == spec.fields
+    assert {f.name for f in entry.request if f.required} == spec.required
+    assert {f.name for f in entry.request if f.repeated} == spec.repeated
+    assert set(entry.response) == spec.response
+
+
+def test_names_and_paths_are_unique() -> None:
+    assert len({r.name for r in TRACKING_ROUTES}) == len(TRACKING_ROUTES)
+    assert len({(r.method, r.path) for r in TRACKING_ROUTES}) == len(TRACKING_ROUTES)
+    for entry in TRACKING_ROUTES:
+        assert entry.path.startswith("/mlflow/")
+        assert entry.since == 2
+        assert len({f.name for f in entry.request}) == len(entry.request)
+
+
+def test_urls_mount_api_and_ajax_prefixes() -> None:
+    assert urls(route("CreateRun")) == [
+        "/api/2.0/mlflow/runs/create",
+        "/ajax-api/2.0/mlflow/runs/create",
+    ]
+    v3 = Route("StartTraceV3", "POST", "/mlflow/traces", since=3)
+    assert urls(v3) == ["/api/3.0/mlflow/traces", "/ajax-api/3.0/mlflow/traces"]
+
+
+def test_lookup_by_name() -> None:
+    entry = route("LogMetric")
+    assert (entry.method, entry.path) == ("POST", "/mlflow/runs/log-metric")
+    assert entry.field("timestamp").kind == "i64"
+    assert route("SearchExperiments").methods == ("POST", "GET")
+    with pytest.raises(KeyError, match="NoSuchRpc"):
+        route("NoSuchRpc")
+    with pytest.raises(KeyError, match="nope"):
+        entry.field("nope")
+
+
+def test_routes_are_frozen() -> None:
+    entry = route("GetRun")
+    with pytest.raises(AttributeError):
+        entry.path = "/elsewhere"  # type: ignore[misc]
