@@ -31,7 +31,7 @@ from wayline.store.tracking import TrackingStore
 from ._support import StoreFactory, close_store
 
 SQL_BACKENDS = ("sqlite", "postgresql", "mysql")
-ALL_BACKENDS = (*SQL_BACKENDS,)
+ALL_BACKENDS = (*SQL_BACKENDS, "rest")
 _MARKS = {"postgresql": pytest.mark.postgresql, "mysql": pytest.mark.mysql}
 
 
@@ -144,6 +144,22 @@ def _sql_opener(uri: str, artifact_root: str) -> StoreFactory:
 @pytest.fixture
 def sqlite_opener(sqlite_database: str, artifact_root: str) -> StoreFactory:
     return _sql_opener(sqlite_database, artifact_root)
+
+
+@pytest.fixture
+def rest_opener(sqlite_database: str, artifact_root: str) -> Iterator[StoreFactory]:
+    """A RestStore talking to a live Wayline server (uvicorn) on a fresh SQLite store."""
+    from servers import live_server
+    from wayline.server.app import create_app
+    from wayline.server.settings import ServerSettings
+    from wayline.store.rest import RestSettings, RestStore
+
+    settings = ServerSettings(
+        backend_store_uri=sqlite_database, default_artifact_root=artifact_root
+    )
+    with live_server(create_app(settings)) as url:
+        # No retries: a failing call must fail the test at once, not after backoff.
+        yield lambda: RestStore(url, RestSettings(max_retries=0))
 
 
 @pytest.fixture

@@ -47,9 +47,10 @@ def test_server_databases(postgresql_uri: str, mysql_uri: str) -> None:
         assert resolve.tracking_store(uri).get_experiment("0").name == "Default"
 
 
-def test_http_is_not_yet_supported() -> None:
-    with pytest.raises(WaylineError, match="REST store arrives with the server"):
-        resolve.tracking_store("http://localhost:5000")
+def test_http_uris_get_the_rest_store() -> None:
+    from wayline.store.rest import RestStore
+
+    assert isinstance(resolve.tracking_store("http://localhost:5000"), RestStore)
 
 
 @pytest.mark.parametrize("uri", ["file:///tmp/mlruns", "databricks", "ftp://x"])

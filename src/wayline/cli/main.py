@@ -8,6 +8,7 @@ from wayline import __version__
 from wayline.cli.db import db, gc
 from wayline.cli.experiments import experiments
 from wayline.cli.runs import runs
+from wayline.cli.server import server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,5 @@ cli.add_command(experiments)
 cli.add_command(runs)
 cli.add_command(db)
 cli.add_command(gc)
+cli.add_command(server)
+cli.add_command(server, name="ui")

@@ -23,6 +23,9 @@ def tracking_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
 
     ``sqlite:///path.db``, ``postgresql://…`` (psycopg 3) and ``mysql://…`` (PyMySQL) give a
     SQL store; ``artifact_root`` is where its new experiments keep artifacts.
+    ``http(s)://host:port`` gives a REST store talking to that tracking server, configured from
+    ``WAYLINE_``/``MLFLOW_`` variables (``HTTP_REQUEST_TIMEOUT``, ``HTTP_REQUEST_MAX_RETRIES``,
+    ``TRACKING_USERNAME``/``TRACKING_PASSWORD``, ``TRACKING_TOKEN``).
 
     Example::
 
@@ -80,10 +83,10 @@ def _build(uri: str, artifact_root: str | None) -> TrackingStore:
 
         return SqlStore(uri, artifact_root)
     if scheme in ("http", "https"):
-        raise WaylineError(
-            f"Tracking URI {uri!r} names a tracking server; the REST store arrives with the"
-            " server. Use a database URI such as sqlite:///wayline.db meanwhile."
-        )
+        from wayline.store.rest import RestStore, rest_settings_from_env
+
+        # The environment is read once, here, when the store is built (timeouts, retries, auth).
+        return RestStore(uri, rest_settings_from_env(os.environ))
     raise WaylineError(
         f"Unsupported tracking URI {uri!r}. Use sqlite:///path/to/wayline.db,"
         " postgresql://user@host/db, mysql://user@host/db or http(s)://host:port."
