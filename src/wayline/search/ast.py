@@ -7,8 +7,10 @@ right type for its comparator.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 IdentifierKind = Literal["metric", "param", "tag", "attribute", "dataset"]
 
@@ -28,6 +30,17 @@ Comparator = Literal[
     "IS NULL",
     "IS NOT NULL",
 ]
+
+# The value comparisons, shared by the parser, the SQL compiler and the in-memory evaluator
+# (Python's operators build SQL expressions on SQLAlchemy columns too).
+COMPARISON_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 # str for string comparisons, int/float for numeric ones, a tuple for IN / NOT IN,
 # None for IS NULL / IS NOT NULL.

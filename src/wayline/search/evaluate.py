@@ -8,15 +8,14 @@ case-sensitive with ``%``/``_`` wildcards and ``\\`` as escape, ILIKE ignores ca
 from __future__ import annotations
 
 import math
-import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from wayline.errors import InvalidParameter
-from wayline.search.ast import And, Comparator, Comparison, Expr, Or, Value
+from wayline.search.ast import COMPARISON_OPERATORS, And, Comparator, Comparison, Expr, Or, Value
 
 AttributeValue = str | int | float | None
 
@@ -85,17 +84,7 @@ def compare_value(actual: Any, comparator: Comparator, expected: Value) -> bool:
     numeric = isinstance(expected, int | float)
     if numeric != (isinstance(actual, int | float) and not isinstance(actual, bool)):
         return False  # a string never equals a number, as in a typed column
-    return bool(_ORDERING[comparator](actual, expected))
-
-
-_ORDERING: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+    return bool(COMPARISON_OPERATORS[comparator](actual, expected))
 
 
 @lru_cache(maxsize=256)

@@ -15,14 +15,13 @@ Keys are validated by an ``EntityRules`` table, so this module knows nothing abo
 from __future__ import annotations
 
 from wayline.errors import InvalidParameter
-from wayline.search.ast import And, Comparator, Expr, Or, OrderBy
+from wayline.search.ast import COMPARISON_OPERATORS, And, Comparator, Expr, Or, OrderBy
 from wayline.search.lexer import Token, tokenize, unquote
 from wayline.search.rules import EntityRules, RawIdentifier, RawValue
 
 # Parentheses nest at most this deep, so a hostile filter cannot exhaust the stack.
 MAX_DEPTH = 50
 
-_OPERATORS: frozenset[str] = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _WORD_COMPARATORS: frozenset[str] = frozenset({"LIKE", "ILIKE", "RLIKE", "IN"})
 _COMPARATOR_HINT = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL, IS NOT NULL"
 
@@ -141,7 +140,7 @@ class _Parser:
     def comparator(self, ident: RawIdentifier) -> Comparator:
         token = self.current
         if token.kind == "op":
-            if token.text not in _OPERATORS:
+            if token.text not in COMPARISON_OPERATORS:
                 raise InvalidParameter(
                     f"Invalid comparator '{token.text}' after '{ident.text}': "
                     f"use one of {_COMPARATOR_HINT}."

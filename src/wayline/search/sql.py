@@ -12,7 +12,6 @@ Semantics the store relies on:
 
 from __future__ import annotations
 
-import operator
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,7 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import FromClause, UnaryExpression
 
 from wayline.entities import LifecycleStage, ViewType
-from wayline.search.ast import And, Comparator, Comparison, Expr, OrderBy, Value
+from wayline.search.ast import (
+    COMPARISON_OPERATORS,
+    And,
+    Comparator,
+    Comparison,
+    Expr,
+    OrderBy,
+    Value,
+)
 from wayline.search.experiments import parse_experiment_filter, parse_experiment_order_by
 from wayline.search.runs import parse_run_filter, parse_run_order_by
 from wayline.store.sql.tables import (
@@ -78,20 +85,10 @@ def compare(column: Column, comparator: Comparator, value: Value) -> ColumnEleme
     elif isinstance(value, float):
         # MySQL cannot bind infinities; stored metrics are clamped to the same bounds.
         value = min(max(value, -sys.float_info.max), sys.float_info.max)
-    if comparator not in _OPERATORS:  # RLIKE: no entity compiled here accepts it yet
+    if comparator not in COMPARISON_OPERATORS:  # RLIKE: no entity compiled here accepts it yet
         raise ValueError(f"comparator {comparator!r} cannot compare {value!r}")
-    result: ColumnElement[bool] = _OPERATORS[comparator](column, value)
+    result: ColumnElement[bool] = COMPARISON_OPERATORS[comparator](column, value)
     return result
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 
 
 def directed(column: Column, ascending: bool) -> UnaryExpression[Any]:
