@@ -11,11 +11,13 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 # Clients are handed mlflow-artifacts:/ URIs and upload through the server, so they never need
 # storage credentials (DESIGN.md, "Defaults").
 DEFAULT_ARTIFACT_ROOT = "mlflow-artifacts:/"
 DEFAULT_BACKEND_STORE_URI = "sqlite:///wayline.db"
+DEFAULT_ARTIFACTS_DESTINATION = "./wayline-artifacts"
 SETTINGS_ENV_VAR = "_WAYLINE_SERVER_SETTINGS"
 
 
@@ -25,7 +27,10 @@ class ServerSettings:
 
     ``backend_store_uri`` is the tracking store (a SQLAlchemy database URI);
     ``default_artifact_root`` is where experiments created without an ``artifact_location``
-    keep artifacts (``<root>/<experiment_id>``).
+    keep artifacts (``<root>/<experiment_id>``). ``registry_store_uri`` defaults to the backend
+    store. With ``serve_artifacts`` the server proxies ``mlflow-artifacts:/`` URIs to
+    ``artifacts_destination``; ``artifacts_only`` serves nothing but that proxy.
+    ``allowed_hosts`` and ``cors_allowed_origins`` are None for MLflow's defaults.
 
     Example::
 
@@ -38,6 +43,12 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 5000
     workers: int = 1
+    registry_store_uri: str | None = None
+    artifacts_destination: str = DEFAULT_ARTIFACTS_DESTINATION
+    serve_artifacts: bool = True
+    artifacts_only: bool = False
+    allowed_hosts: tuple[str, ...] | None = None
+    cors_allowed_origins: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.backend_store_uri.strip():
@@ -59,7 +70,18 @@ class ServerSettings:
             return cls()
         data = json.loads(raw)
         known = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        # JSON has no tuples: lists come back as the tuples they were written from.
+        values: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in data.items()
+            if key in known
+        }
+        return cls(**values)
 
 
-__all__ = ["DEFAULT_ARTIFACT_ROOT", "DEFAULT_BACKEND_STORE_URI", "ServerSettings"]
+__all__ = [
+    "DEFAULT_ARTIFACTS_DESTINATION",
+    "DEFAULT_ARTIFACT_ROOT",
+    "DEFAULT_BACKEND_STORE_URI",
+    "ServerSettings",
+]
