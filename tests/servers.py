@@ -1,17 +1,30 @@
-"""A real uvicorn server in a thread, for tests that talk HTTP to a Wayline app."""
+"""Real servers for tests that talk HTTP to Wayline.
+
+* ``live_server(app)``: uvicorn in a thread, serving an app built in the test;
+* ``server_process(args, workdir)``: ``wayline server ARGS`` as a subprocess (the CLI, worker
+  processes, signals: everything a deployment runs).
+"""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
 _START_TIMEOUT_S = 20.0
+# A process imports the whole stack first, and several of them may start at once on a busy CI.
+_PROCESS_START_TIMEOUT_S = 60.0
 
 
 @contextmanager
@@ -40,3 +53,76 @@ def live_server(app: ASGIApp) -> Iterator[str]:
         server.should_exit = True
         thread.join(_START_TIMEOUT_S)
         sock.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (for servers started as processes)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A ``wayline server`` subprocess: its base URL, the process, and its output file."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def server_process(
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> Iterator[ServerProcess]:
+    """Run ``wayline server ARGS --port P`` as a real process until /health answers.
+
+    Stdout and stderr go to a file in ``workdir``; the process is stopped (SIGTERM, then
+    SIGKILL) when the block ends unless the test already stopped it.
+    """
+    port = port or free_port()
+    command = [sys.executable, "-c", "from wayline.cli.main import cli; cli()", "server", *args]
+    if "--port" not in args and "-p" not in args:
+        command += ["--port", str(port)]
+    log = workdir / f"server-{port}.log"
+    environment = {**os.environ, **(env or {})}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=output, cwd=workdir, env=environment
+        )
+    running = ServerProcess(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_until_healthy(running)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=_START_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_healthy(server: ServerProcess) -> None:
+    deadline = time.monotonic() + _PROCESS_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {server.process.returncode}:\n{server.output()}"
+            )
+        try:
+            if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not answer /health in time:\n{server.output()}")

@@ -5,7 +5,8 @@
     ├── NotFound                 RESOURCE_DOES_NOT_EXIST   404
     ├── AlreadyExists            RESOURCE_ALREADY_EXISTS   400 (MLflow's status, not 409)
     ├── PermissionDenied         PERMISSION_DENIED         403
-    └── InvalidState             INVALID_STATE             500
+    ├── InvalidState             INVALID_STATE             500
+    └── TemporarilyUnavailable   TEMPORARILY_UNAVAILABLE   503 (clients retry it)
 
 ``HTTP_STATUS`` is the one table from error codes to HTTP statuses; the server renders every
 WaylineError as ``{"error_code": ..., "message": ...}`` with that status and the REST client turns
@@ -62,7 +63,7 @@ class WaylineError(Exception):
     @staticmethod
     def from_error_code(error_code: str, message: str) -> WaylineError:
         """The most specific error class for ``error_code``."""
-        for cls in (InvalidParameter, NotFound, AlreadyExists, PermissionDenied, InvalidState):
+        for cls in _SUBCLASSES:
             if cls.default_code == error_code:
                 return cls(message)
         return WaylineError(message, error_code)
@@ -90,6 +91,26 @@ class InvalidState(WaylineError):
     default_code = "INVALID_STATE"
 
 
+class TemporarilyUnavailable(WaylineError):
+    """The database is busy or unreachable for now; the same request may succeed later.
+
+    Raised for a locked SQLite file, a dropped or refused server connection, a deadlock or an
+    exhausted connection pool. MLflow's client retries 503 answers with backoff.
+    """
+
+    default_code = "TEMPORARILY_UNAVAILABLE"
+
+
+_SUBCLASSES: tuple[type[WaylineError], ...] = (
+    InvalidParameter,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    InvalidState,
+    TemporarilyUnavailable,
+)
+
+
 def http_status(error_code: str) -> int:
     """HTTP status for an error code; unknown codes are server errors (500)."""
     return HTTP_STATUS.get(error_code, 500)
@@ -106,6 +127,7 @@ __all__ = [
     "MlflowException",
     "NotFound",
     "PermissionDenied",
+    "TemporarilyUnavailable",
     "WaylineError",
     "http_status",
 ]

@@ -2,22 +2,29 @@
 
 Every check raises ``InvalidParameter`` with a message saying what to change. Limits are those of
 spec/rest-tracking.md §4.1; they are module constants so callers can quote them.
+
+One exception, as in MLflow: a run param or tag value over its limit is cut to the limit (with a
+warning in the log) rather than refused, unless the store was built with truncation off
+(``WAYLINE_TRUNCATE_LONG_VALUES`` / ``MLFLOW_TRUNCATE_LONG_VALUES`` = false, read once by whoever
+configures the store; see ``truncate_long_values_from_env``).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
-from wayline.errors import InvalidParameter
+from wayline.entities import Param, RunTag
+from wayline.errors import InvalidParameter, WaylineError
 
 if TYPE_CHECKING:
-    from wayline.entities import DatasetInput, ExperimentTag, Metric, Param, RunTag
+    from wayline.entities import DatasetInput, ExperimentTag, Metric
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
@@ -45,6 +52,11 @@ MAX_ENTITIES_PER_BATCH = 1000
 _KEY_CHARS = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
+
+TRUNCATE_LONG_VALUES_ENV = ("WAYLINE_TRUNCATE_LONG_VALUES", "MLFLOW_TRUNCATE_LONG_VALUES")
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+_logger = logging.getLogger(__name__)
 
 
 def _normalizes_elsewhere(name: str) -> bool:
@@ -100,16 +112,57 @@ def _require_str(what: str, value: object) -> str:
 # ------------------------------------------------------------------ run values
 
 
-def validate_param(param: Param) -> None:
+def truncate_long_values_from_env(environ: Mapping[str, str]) -> bool:
+    """Whether over-long run param/tag values are truncated (the default) or refused.
+
+    ``WAYLINE_TRUNCATE_LONG_VALUES`` first, then MLflow's ``MLFLOW_TRUNCATE_LONG_VALUES``;
+    ``true``/``1`` or ``false``/``0`` in any case, as MLflow accepts.
+    """
+    for name in TRUNCATE_LONG_VALUES_ENV:
+        raw = environ.get(name)
+        if raw is None or not raw.strip():
+            continue
+        value = raw.strip().lower()
+        if value in _TRUE or value in _FALSE:
+            return value in _TRUE
+        raise WaylineError(f"Invalid value {raw!r} for {name}: expected true or false.")
+    return True
+
+
+def _limited(what: str, value: str, limit: int, truncate: bool) -> str:
+    """``value`` if within ``limit``; else cut to it (``truncate``) or refused."""
+    if len(value) <= limit:
+        return value
+    if not truncate:
+        validate_length(what, value, limit)
+    _logger.warning(
+        "%s %s (%d characters) is truncated to %d characters to meet the length limit.",
+        what,
+        _preview(value),
+        len(value),
+        limit,
+    )
+    return value[:limit]
+
+
+def validate_param(param: Param, *, truncate: bool = False) -> Param:
+    """The param to store: checked, its value cut to 6000 characters when ``truncate``."""
     validate_key("param", param.key)
     value = _require_str(f"The value of param {param.key!r}", param.value)
-    validate_length(f"Param value for key {param.key!r}:", value, MAX_PARAM_VALUE_LENGTH)
+    if len(value) <= MAX_PARAM_VALUE_LENGTH:  # the common case builds nothing
+        return param
+    what = f"Param value for key {param.key!r}:"
+    return Param(param.key, _limited(what, value, MAX_PARAM_VALUE_LENGTH, truncate))
 
 
-def validate_tag(tag: RunTag) -> None:
+def validate_tag(tag: RunTag, *, truncate: bool = False) -> RunTag:
+    """The run tag to store: checked, its value cut to 8000 characters when ``truncate``."""
     validate_key("tag", tag.key)
     value = _require_str(f"The value of tag {tag.key!r}", tag.value)
-    validate_length(f"Tag value for key {tag.key!r}:", value, MAX_TAG_VALUE_LENGTH)
+    if len(value) <= MAX_TAG_VALUE_LENGTH:
+        return tag
+    what = f"Tag value for key {tag.key!r}:"
+    return RunTag(tag.key, _limited(what, value, MAX_TAG_VALUE_LENGTH, truncate))
 
 
 def validate_metric(metric: Metric) -> None:
@@ -148,9 +201,16 @@ def metric_value_for_storage(value: float) -> tuple[float, bool]:
 
 
 def validate_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> None:
-    """MLflow's log-batch limits, then every item; nothing is written if this raises."""
+    metrics: Sequence[Metric],
+    params: Sequence[Param],
+    tags: Sequence[RunTag],
+    *,
+    truncate: bool = False,
+) -> tuple[Sequence[Param], Sequence[RunTag]]:
+    """MLflow's log-batch limits, then every item; nothing is written if this raises.
+
+    Returns the params and tags to store (over-long values cut when ``truncate``).
+    """
     _check_batch_size("metrics", len(metrics), MAX_METRICS_PER_BATCH)
     _check_batch_size("params", len(params), MAX_PARAMS_PER_BATCH)
     _check_batch_size("tags", len(tags), MAX_TAGS_PER_BATCH)
@@ -173,10 +233,10 @@ def validate_batch(
         )
     for metric in metrics:
         validate_metric(metric)
-    for param in params:
-        validate_param(param)
-    for tag in tags:
-        validate_tag(tag)
+    return (
+        [validate_param(param, truncate=truncate) for param in params],
+        [validate_tag(tag, truncate=truncate) for tag in tags],
+    )
 
 
 def _check_batch_size(kind: str, count: int, limit: int) -> None:
@@ -292,7 +352,9 @@ __all__ = [
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAGS_PER_BATCH",
     "MAX_TAG_VALUE_LENGTH",
+    "TRUNCATE_LONG_VALUES_ENV",
     "metric_value_for_storage",
+    "truncate_long_values_from_env",
     "validate_artifact_location",
     "validate_batch",
     "validate_dataset_inputs",

@@ -12,12 +12,15 @@ Fixtures:
 * ``store`` -- the first store; ``make_experiment`` / ``make_run`` build entities in it.
 * ``sql_backend`` / ``make_sql_store`` / ``sql_store`` -- the same, over the SQL backends only.
 * ``artifact_root`` -- the artifact root the stores are configured with.
+* ``refusing_store`` -- a store on the same database that refuses over-long param/tag values
+  (``truncate_long_values=False``) instead of truncating them.
 * ``<backend>_database`` -- the URI of the test's database on a SQL backend, in the state of a
   fresh one (see ``ReusableDatabase``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -134,11 +137,11 @@ def mysql_database(request: pytest.FixtureRequest) -> str:
 
 
 # ---------------------------------------------------------------- backends
-def _sql_opener(uri: str, artifact_root: str) -> StoreFactory:
+def _sql_opener(uri: str, artifact_root: str, *, truncate_long_values: bool = True) -> StoreFactory:
     # SqlStore itself, not the cached ``tracking_store``: each call must give a separate store.
     from wayline.store.sql.store import SqlStore
 
-    return lambda: SqlStore(uri, artifact_root)
+    return lambda: SqlStore(uri, artifact_root, truncate_long_values=truncate_long_values)
 
 
 @pytest.fixture
@@ -146,20 +149,31 @@ def sqlite_opener(sqlite_database: str, artifact_root: str) -> StoreFactory:
     return _sql_opener(sqlite_database, artifact_root)
 
 
-@pytest.fixture
-def rest_opener(sqlite_database: str, artifact_root: str) -> Iterator[StoreFactory]:
-    """A RestStore talking to a live Wayline server (uvicorn) on a fresh SQLite store."""
+@contextlib.contextmanager
+def _rest_store_factory(
+    database: str, artifact_root: str, *, truncate_long_values: bool = True
+) -> Iterator[StoreFactory]:
+    """RestStores talking to a live Wayline server (uvicorn) on ``database``."""
     from servers import live_server
     from wayline.server.app import create_app
     from wayline.server.settings import ServerSettings
     from wayline.store.rest import RestSettings, RestStore
 
     settings = ServerSettings(
-        backend_store_uri=sqlite_database, default_artifact_root=artifact_root
+        backend_store_uri=database,
+        default_artifact_root=artifact_root,
+        truncate_long_values=truncate_long_values,
     )
     with live_server(create_app(settings)) as url:
         # No retries: a failing call must fail the test at once, not after backoff.
         yield lambda: RestStore(url, RestSettings(max_retries=0))
+
+
+@pytest.fixture
+def rest_opener(sqlite_database: str, artifact_root: str) -> Iterator[StoreFactory]:
+    """A RestStore talking to a live Wayline server (uvicorn) on a fresh SQLite store."""
+    with _rest_store_factory(sqlite_database, artifact_root) as factory:
+        yield factory
 
 
 @pytest.fixture
@@ -216,6 +230,26 @@ def make_sql_store(request: pytest.FixtureRequest, sql_backend: str) -> Iterator
 @pytest.fixture
 def sql_store(make_sql_store: StoreFactory) -> TrackingStore:
     return make_sql_store()
+
+
+@pytest.fixture
+def refusing_store(
+    request: pytest.FixtureRequest, backend: str, store: TrackingStore, artifact_root: str
+) -> Iterator[TrackingStore]:
+    """A second store on ``store``'s database, built with ``truncate_long_values=False``."""
+    database: str = request.getfixturevalue(
+        f"{'sqlite' if backend == 'rest' else backend}_database"
+    )
+    with contextlib.ExitStack() as stack:
+        if backend == "rest":
+            opener = stack.enter_context(
+                _rest_store_factory(database, artifact_root, truncate_long_values=False)
+            )
+        else:
+            opener = _sql_opener(database, artifact_root, truncate_long_values=False)
+        refusing = opener()
+        stack.callback(close_store, refusing)
+        yield refusing
 
 
 @pytest.fixture

@@ -178,3 +178,30 @@ def test_log_inputs_to_deleted_run(store: TrackingStore, run_id: str) -> None:
 
     with raises(InvalidParameter, "INVALID_PARAMETER_VALUE"):
         store.log_inputs(run_id, [DatasetInput(_dataset())])
+
+
+def test_search_datasets_summarises_each_context(
+    store: TrackingStore, make_run: Callable[..., Run], make_experiment: Callable[..., str]
+) -> None:
+    experiment_id = make_experiment()
+    other_experiment = make_experiment()
+    train, test = _dataset("train", "aaaa"), _dataset("test", "bbbb")
+    first, second = make_run(experiment_id).info.run_id, make_run(experiment_id).info.run_id
+    store.log_inputs(first, [DatasetInput(train, [InputTag(CONTEXT, "training")])])
+    store.log_inputs(second, [DatasetInput(train, [InputTag(CONTEXT, "eval")])])
+    store.log_inputs(second, [DatasetInput(test)])  # no context tag
+    store.log_inputs(make_run(other_experiment).info.run_id, [DatasetInput(_dataset("x", "c"))])
+
+    found = store.search_datasets([experiment_id])
+
+    assert [(s.experiment_id, s.name, s.digest, s.context) for s in found] == [
+        (experiment_id, "test", "bbbb", None),
+        (experiment_id, "train", "aaaa", "eval"),
+        (experiment_id, "train", "aaaa", "training"),
+    ]
+    assert {s.name for s in store.search_datasets([experiment_id, other_experiment])} == {
+        "test",
+        "train",
+        "x",
+    }
+    assert store.search_datasets([make_experiment()]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -254,3 +255,46 @@ def test_second_store_sees_run(
     store.log_param(run_id, Param("p", "1"))
 
     assert normalized(make_store().get_run(run_id)) == normalized(store.get_run(run_id))
+
+
+def _mlmodel(run_id: str, path: str) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "artifact_path": path,
+        "utc_time_created": "2026-11-27 10:00:00.000000",
+        "model_uuid": f"uuid-{path}",
+        "signature": {"inputs": "[]"},
+        "flavors": {"python_function": {"loader_module": "m", "config": {"big": 1}}},
+    }
+
+
+def test_record_logged_model_appends_to_the_history_tag(
+    store: TrackingStore, make_run: Callable[..., Run]
+) -> None:
+    run_id = make_run().info.run_id
+
+    store.record_logged_model(run_id, _mlmodel(run_id, "model"))
+    store.record_logged_model(run_id, _mlmodel(run_id, "other"))
+
+    history = json.loads(store.get_run(run_id).data.tags["mlflow.log-model.history"])
+    assert [entry["artifact_path"] for entry in history] == ["model", "other"]
+    # Only the summary is kept: no signature, no flavor config.
+    assert history[0] == {
+        "run_id": run_id,
+        "artifact_path": "model",
+        "utc_time_created": "2026-11-27 10:00:00.000000",
+        "model_uuid": "uuid-model",
+        "flavors": {"python_function": {"loader_module": "m"}},
+    }
+
+
+def test_record_logged_model_needs_an_active_run(
+    store: TrackingStore, make_run: Callable[..., Run]
+) -> None:
+    run_id = make_run().info.run_id
+    store.delete_run(run_id)
+
+    with raises(InvalidParameter, "INVALID_PARAMETER_VALUE"):
+        store.record_logged_model(run_id, _mlmodel(run_id, "model"))
+    with raises(NotFound, "RESOURCE_DOES_NOT_EXIST"):
+        store.record_logged_model("0" * 32, _mlmodel(run_id, "model"))

@@ -106,7 +106,7 @@ def _matches(store: TrackingStore, world: World, filter_string: str) -> set[str]
 
 
 ACCEPTED = [
-    ("metrics.rmse < 1", {"r1", "r2"}),  # 1; NaN r4 never matches
+    ("metrics.rmse < 1", {"r1", "r2"}),  # 1; NaN r4 matches no ordering
     ("metric.rmse >= 0.5", {"r2", "r3"}),  # 2
     ("metrics.loss < 1e-3", {"r2"}),  # 3
     ("metrics.x > -1.5e3", {"r3"}),  # 3
@@ -135,9 +135,11 @@ ACCEPTED = [
     ("params.alpha = '0.5' and", {"r1"}),  # trailing AND tolerated
     ("params.alpha='0.5'", {"r1"}),
     ("metrics.rmse = 0.8", {"r2"}),
-    ("metrics.rmse != 0.8", {"r1", "r3"}),  # NaN r4 never matches
+    ("metrics.rmse != 0.8", {"r1", "r3", "r4"}),  # NaN r4 is unequal to everything (IEEE)
+    ("metrics.rmse != 0", {"r1", "r2", "r3", "r4"}),  # even to 0, which stands for it in MySQL
     ("metrics.missing < 100", set()),
     ("metrics.rmse = 0", set()),  # r4's NaN is not stored as a number that matches
+    ("metrics.rmse >= 0", {"r1", "r2", "r3"}),
     ("metrics.rmse > -1e300", {"r1", "r2", "r3"}),
     ("params.p1 = 'X'", set()),  # = is case-sensitive
     ("params.p1 like 'x'", {"r1"}),

@@ -54,13 +54,35 @@ def test_param_different_value_refused(store: TrackingStore, run_id: str) -> Non
     assert snapshot(store, run_id) == before
 
 
-def test_param_value_limit(store: TrackingStore, run_id: str) -> None:
+def test_long_param_value_is_truncated(store: TrackingStore, run_id: str) -> None:
     store.log_param(run_id, Param("ok", "v" * 6000))
+    store.log_param(run_id, Param("long", "a" * 6000 + "b"))
+    # Logging the same long value again compares the truncated values: no "changed param".
+    store.log_param(run_id, Param("long", "a" * 6000 + "b"))
+    store.log_batch(run_id, params=[Param("long", "a" * 6000 + "c"), Param("batch", "w" * 7000)])
+
+    assert store.get_run(run_id).data.params == {
+        "ok": "v" * 6000,
+        "long": "a" * 6000,
+        "batch": "w" * 6000,
+    }
+
+
+def test_long_values_refused_without_truncation(refusing_store: TrackingStore, run_id: str) -> None:
+    refusing_store.log_param(run_id, Param("ok", "v" * 6000))
+    refusing_store.set_tag(run_id, RunTag("ok", "t" * 8000))
+    before = snapshot(refusing_store, run_id)
 
     with raises(*INVALID):
-        store.log_param(run_id, Param("too-long", "v" * 6001))
+        refusing_store.log_param(run_id, Param("too-long", "v" * 6001))
+    with raises(*INVALID):
+        refusing_store.set_tag(run_id, RunTag("too-long", "x" * 8001))
+    with raises(*INVALID):
+        refusing_store.log_batch(run_id, params=[Param("too-long", "v" * 6001)])
+    with raises(*INVALID):
+        refusing_store.log_batch(run_id, tags=[RunTag("too-long", "x" * 8001)])
 
-    assert store.get_run(run_id).data.params == {"ok": "v" * 6000}
+    assert snapshot(refusing_store, run_id) == before
 
 
 def test_params_are_per_run(store: TrackingStore, make_run: Callable[..., Run]) -> None:
@@ -99,11 +121,21 @@ def test_set_tag_upserts(store: TrackingStore, run_id: str) -> None:
     assert tags["u"] == "x" * 8000
 
 
-def test_tag_value_limit(store: TrackingStore, run_id: str) -> None:
-    with raises(*INVALID):
-        store.set_tag(run_id, RunTag("t", "x" * 8001))
+def test_long_tag_value_is_truncated(store: TrackingStore, run_id: str) -> None:
+    store.set_tag(run_id, RunTag("t", "x" * 8001))
+    store.log_batch(run_id, tags=[RunTag("b", "y" * 9000)])
 
-    assert "t" not in store.get_run(run_id).data.tags
+    tags = store.get_run(run_id).data.tags
+    assert (tags["t"], tags["b"]) == ("x" * 8000, "y" * 8000)
+
+
+def test_long_tag_value_at_creation_is_truncated(
+    store: TrackingStore, make_run: Callable[..., Run]
+) -> None:
+    run = make_run(tags={"long": "z" * 8001})
+
+    assert run.data.tags["long"] == "z" * 8000
+    assert store.get_run(run.info.run_id).data.tags["long"] == "z" * 8000
 
 
 def test_delete_tag(store: TrackingStore, run_id: str) -> None:
@@ -355,8 +387,6 @@ BAD_BATCHES = {
     "too long metric key": _batch("metrics", [Metric("k" * 251, 1.0, 10, 0)]),
     "too long param key": _batch("params", [Param("k" * 251, "1")]),
     "too long tag key": _batch("tags", [RunTag("k" * 251, "1")]),
-    "too long param value": _batch("params", [Param("p", "v" * 6001)]),
-    "too long tag value": _batch("tags", [RunTag("t", "v" * 8001)]),
     "bool metric value": _batch("metrics", [Metric("m", True, 10, 0)]),
     "string metric value": _batch("metrics", [Metric("m", "1.0", 10, 0)]),  # type: ignore[arg-type]
     "negative timestamp": _batch("metrics", [Metric("m", 1.0, -1, 0)]),

@@ -12,7 +12,12 @@ from wayline.entities import (
     Dataset,
     DatasetInput,
     ExperimentTag,
+    LoggedModelDataset,
+    LoggedModelOrderBy,
+    LoggedModelStatus,
     Metric,
+    ModelInput,
+    ModelOutput,
     Param,
     RunStatus,
     RunTag,
@@ -79,8 +84,46 @@ def test_log_batch_round_trip_with_non_finite_metric() -> None:
 
 def test_log_inputs_round_trip() -> None:
     dataset_input = DatasetInput(Dataset("d", "1", "local", "{}"))
-    values = {"run_id": RUN_ID, "datasets": [dataset_input], "models": [{"model_id": "m-1"}]}
+    values = {"run_id": RUN_ID, "datasets": [dataset_input], "models": [ModelInput("m-1")]}
     assert over_the_wire("LogInputs", values) == values
+
+
+def test_log_outputs_round_trip() -> None:
+    values = {"run_id": RUN_ID, "models": [ModelOutput("m-1", 3), ModelOutput("m-2")]}
+    assert over_the_wire("LogOutputs", values) == values
+    body = encode_request(route("LogOutputs"), values)
+    assert body["models"] == [{"model_id": "m-1", "step": 3}, {"model_id": "m-2", "step": 0}]
+
+
+def test_search_logged_models_round_trip() -> None:
+    values = {
+        "experiment_ids": ["1"],
+        "filter": "metrics.acc > 0.5",
+        "datasets": [LoggedModelDataset("eval", "d1"), LoggedModelDataset("train")],
+        "max_results": 10,
+        "order_by": [
+            LoggedModelOrderBy("metrics.acc", ascending=False, dataset_name="eval"),
+            LoggedModelOrderBy("name"),
+        ],
+        "page_token": "tok",
+    }
+    assert over_the_wire("SearchLoggedModels", values) == values
+    body = encode_request(route("SearchLoggedModels"), values)
+    assert body["order_by"][1] == {"field_name": "name", "ascending": True}
+    assert body["datasets"][1] == {"dataset_name": "train"}
+
+
+def test_finalize_status_is_sent_by_name_and_read_by_name_or_number() -> None:
+    values = {"model_id": "m-1", "status": LoggedModelStatus.READY}
+    body = encode_request(route("FinalizeLoggedModel"), values)
+    assert body["status"] == "LOGGED_MODEL_READY"
+    for spelled in ("LOGGED_MODEL_READY", 2, "2", "ready"):
+        parsed = parse_request(route("FinalizeLoggedModel"), {"model_id": "m", "status": spelled})
+        assert parsed["status"] is LoggedModelStatus.READY
+    with pytest.raises(InvalidParameter):
+        parse_request(route("FinalizeLoggedModel"), {"model_id": "m", "status": "DONE"})
+    with pytest.raises(InvalidParameter):
+        parse_request(route("FinalizeLoggedModel"), {"model_id": "m", "status": True})
 
 
 def test_update_run_encodes_enum_name_and_fills_run_uuid() -> None:

@@ -1,4 +1,4 @@
-"""The route table: its shape, its URLs, and agreement with spec/rest-tracking.md §3-§4."""
+"""The route table: its shape, its URLs, and agreement with spec/rest-tracking.md §3-§4, §6."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wayline.protocol.routes import TRACKING_ROUTES, Route, route, urls
+from wayline.protocol.routes import TRACKING_ROUTES, Route, expand_path, route, urls
 
 
 def _find_spec() -> Path:
@@ -85,13 +85,77 @@ def spec_rpcs() -> dict[str, SpecRpc]:
     return owned
 
 
-def test_every_owned_spec_rpc_is_in_the_table(spec_rpcs: dict[str, SpecRpc]) -> None:
+@dataclass(frozen=True)
+class SpecModelRpc:
+    """A §6 row: its request cell is prose (``{model_id, status}``), so only the shape counts."""
+
+    name: str
+    method: str
+    path: str
+    response: frozenset[str]
+
+
+@pytest.fixture(scope="module")
+def spec_model_rpcs() -> dict[str, SpecModelRpc]:
+    if not SPEC.is_file():
+        pytest.skip(f"spec not found at {SPEC}: set WAYLINE_SPEC_DIR to the spec folder")
+    text = SPEC.read_text(encoding="utf-8")
+    start = text.index("## 6. Logged models")
+    section = text[start : text.index("## 7.", start)]
+    rpcs = {}
+    for line in section.splitlines():
+        row = _ROW.match(line)
+        if not row or row["name"] == "RPC":
+            continue
+        response = row["rest"].split(" | ", 1)[1]
+        rpcs[row["name"]] = SpecModelRpc(
+            name=row["name"],
+            method=row["methods"].strip(),
+            path="/mlflow" + row["path"],
+            response=_response_keys(response),
+        )
+    assert len(rpcs) >= 9, sorted(rpcs)
+    return rpcs
+
+
+MODEL_ROUTES = [r for r in TRACKING_ROUTES if r.path.startswith("/mlflow/logged-models")]
+
+
+def test_every_owned_spec_rpc_is_in_the_table(
+    spec_rpcs: dict[str, SpecRpc], spec_model_rpcs: dict[str, SpecModelRpc]
+) -> None:
     table = {r.name for r in TRACKING_ROUTES}
-    assert sorted(set(spec_rpcs) - table) == []
-    assert sorted(table - set(spec_rpcs)) == []
+    spec = set(spec_rpcs) | set(spec_model_rpcs)
+    assert sorted(spec - table) == []
+    assert sorted(table - spec) == []
 
 
-@pytest.mark.parametrize("entry", TRACKING_ROUTES, ids=lambda r: r.name)
+@pytest.mark.parametrize("entry", MODEL_ROUTES, ids=lambda r: r.name)
+def test_logged_model_route_matches_spec_row(
+    entry: Route, spec_model_rpcs: dict[str, SpecModelRpc]
+) -> None:
+    spec = spec_model_rpcs[entry.name]
+    assert (entry.method, entry.path) == (spec.method, spec.path)
+    # Path parameters are required request fields, filled from (and into) the URL.
+    for name in entry.path_fields:
+        assert entry.field(name).required
+    if entry.name != "SetLoggedModelTags":  # the spec allows `{}` or `{model}`; we answer `{}`
+        assert set(entry.response) == spec.response
+
+
+def test_expand_path_fills_and_escapes_parameters() -> None:
+    entry = route("DeleteLoggedModelTag")
+    assert entry.path_fields == ("model_id", "tag_key")
+    url = expand_path(urls(entry)[0], {"model_id": "m-1", "tag_key": "a/b c"})
+    assert url == "/api/2.0/mlflow/logged-models/m-1/tags/a%2Fb%20c"
+    with pytest.raises(ValueError, match="tag_key"):
+        expand_path(urls(entry)[0], {"model_id": "m-1"})
+    assert route("CreateRun").path_fields == ()
+
+
+@pytest.mark.parametrize(
+    "entry", [r for r in TRACKING_ROUTES if r not in MODEL_ROUTES], ids=lambda r: r.name
+)
 def test_route_matches_spec_row(entry: Route, spec_rpcs: dict[str, SpecRpc]) -> None:
     spec = spec_rpcs[entry.name]
     assert entry.path == spec.path

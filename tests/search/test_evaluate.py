@@ -24,8 +24,14 @@ CASES: list[tuple[str, bool]] = [
     ("metrics.rmse < 1", True),
     ("metrics.rmse = 0.5", True),
     ("metrics.rmse > 0.5", False),
-    ("metrics.nan != 1", False),  # NaN never satisfies a numeric comparison
+    # NaN compares as IEEE 754 says: unequal to everything, neither less nor greater.
+    ("metrics.nan != 1", True),
+    ("metrics.nan != 0", True),
     ("metrics.nan = 0", False),
+    ("metrics.nan < 1", False),
+    ("metrics.nan <= 0", False),
+    ("metrics.nan > -1", False),
+    ("metrics.nan >= 0", False),
     ("metrics.zero = 0", True),
     ("metrics.missing != 1", False),  # a missing key never matches
     ("params.alpha = '0.5'", True),

@@ -73,13 +73,16 @@ def search(
 
 
 FILTERS: list[tuple[str, set[str]]] = [
-    ("metrics.rmse < 1", {"r1", "r2"}),  # NaN r4 never matches
+    ("metrics.rmse < 1", {"r1", "r2"}),  # NaN r4 matches no ordering
     ("metric.rmse >= 0.5", {"r2", "r3"}),
     ("metrics.loss < 1e-3", {"r2"}),
     ("metrics.x > -1.5e3", {"r3"}),
     ("metrics.rmse = 0.8", {"r2"}),
-    ("metrics.rmse != 0.8", {"r1", "r3"}),  # NaN r4 never matches, not even !=
-    ("metrics.rmse = 0", set()),  # NaN is stored as 0 but is not 0
+    ("metrics.rmse != 0.8", {"r1", "r3", "r4"}),  # NaN r4 is unequal to everything (IEEE)
+    ("metrics.rmse != 0", {"r1", "r2", "r3", "r4"}),  # NaN is stored as 0 but is not 0
+    ("metrics.rmse = 0", set()),
+    ("metrics.rmse <= 0", set()),
+    ("metrics.rmse >= 0", {"r1", "r2", "r3"}),
     ("metrics.rmse < 1e999", {"r1", "r2", "r3"}),
     ("metrics.missing < 100", set()),
     ("metrics.`loss/val` > 0", {"r1"}),
@@ -158,13 +161,18 @@ def test_evaluator_agrees_with_sql(
 
 
 _CLAUSES = [f for f, _ in FILTERS if f]
-_filters = st.recursive(
-    st.sampled_from(_CLAUSES),
-    lambda inner: st.tuples(inner, st.sampled_from([" AND ", " or "]), inner).map(
-        lambda parts: f"({parts[0]}{parts[1]}{parts[2]})"
-    ),
-    max_leaves=6,
-)
+
+
+def _combined(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda left, op, right: f"({left}{op}{right})",
+        inner,
+        st.sampled_from([" AND ", " or "]),
+        inner,
+    )
+
+
+_filters = st.recursive(st.sampled_from(_CLAUSES), _combined, max_leaves=6)
 
 
 @settings(

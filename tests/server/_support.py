@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -46,10 +47,34 @@ def serve(app: FastAPI, *, raise_errors: bool = True) -> Iterator[httpx.Client]:
         portal.wrap_async_context_manager(app.router.lifespan_context(app)),
         httpx.Client(
             transport=SyncASGITransport(app, portal, raise_errors=raise_errors),
-            base_url="http://testserver",
+            base_url="http://localhost",
         ) as client,
     ):
         yield client
+
+
+def new_run(client: httpx.Client, **body: object) -> tuple[str, str]:
+    created = client.post(f"{API}/experiments/create", json={"name": unique()})
+    experiment_id = created.json()["experiment_id"]
+    response = client.post(f"{API}/runs/create", json={"experiment_id": experiment_id, **body})
+    assert response.status_code == 200, response.text
+    run_id = response.json()["run"]["info"]["run_id"]
+    assert isinstance(run_id, str)
+    return experiment_id, run_id
+
+
+def get_run(client: httpx.Client, run_id: str) -> dict[str, Any]:
+    # The client always sends both spellings of the id.
+    response = client.get(f"{API}/runs/get", params={"run_uuid": run_id, "run_id": run_id})
+    assert response.status_code == 200, response.text
+    run: dict[str, Any] = response.json()["run"]
+    return run
+
+
+def post(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    response = client.post(f"{API}/{path}", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def sqlite_settings(folder: Path) -> ServerSettings:

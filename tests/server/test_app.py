@@ -13,10 +13,11 @@ from starlette.responses import Response
 import wayline
 from wayline.protocol import TRACKING_ROUTES, route, urls
 from wayline.server import create_app
+from wayline.server.app import MLFLOW_COMPATIBLE_VERSION
 from wayline.server.tracking_routes import HANDLERS, endpoint
 from wayline.store.resolve import tracking_store
 
-from ._support import API, serve, sqlite_settings, unique
+from ._support import API, post, serve, sqlite_settings, unique
 
 
 def test_health_and_version(client: httpx.Client) -> None:
@@ -25,7 +26,9 @@ def test_health_and_version(client: httpx.Client) -> None:
     version = client.get("/version")
     assert version.status_code == 200
     assert version.headers["content-type"].startswith("text/plain")
-    assert version.text == wayline.__version__
+    # MLflow's protocol version (its client gates features on it); Wayline's own in a header.
+    assert version.text == MLFLOW_COMPATIBLE_VERSION
+    assert version.headers["x-wayline-version"] == wayline.__version__
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api/2.0/mlflow/nope", "/docs", "/openapi.json"])
@@ -53,16 +56,40 @@ def test_every_route_is_mounted_at_both_prefixes(client: httpx.Client) -> None:
                 assert response.headers["content-type"] == "application/json", (method, url)
 
 
-def test_unimplemented_routes_answer_501_in_mlflow_shape(client: httpx.Client) -> None:
-    missing = [rpc for rpc in TRACKING_ROUTES if rpc.name not in HANDLERS]
-    assert {rpc.name for rpc in missing} >= {"LogModel", "ListArtifacts"}
-    for rpc in missing:
-        for url in urls(rpc):
-            response = client.request(rpc.method, url, json={} if rpc.method != "GET" else None)
-            assert response.status_code == 501
-            body = response.json()
-            assert body["error_code"] == "NOT_IMPLEMENTED"
-            assert rpc.name in body["message"]
+def test_every_route_of_the_table_has_a_handler() -> None:
+    # A route without one would answer 501 NOT_IMPLEMENTED (see tracking_routes.endpoint).
+    assert [rpc.name for rpc in TRACKING_ROUTES if rpc.name not in HANDLERS] == []
+
+
+def test_log_model_appends_to_the_run_history(client: httpx.Client) -> None:
+    experiment_id = post(client, "experiments/create", {"name": unique()})["experiment_id"]
+    run_id = post(client, "runs/create", {"experiment_id": experiment_id})["run"]["info"]["run_id"]
+    model = {
+        "run_id": run_id,
+        "artifact_path": "model",
+        "utc_time_created": "2026-11-27 10:00:00.000000",
+        "flavors": {"python_function": {"loader_module": "m"}},
+    }
+
+    assert post(client, "runs/log-model", {"run_id": run_id, "model_json": json.dumps(model)}) == {}
+
+    tags = client.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["data"]["tags"]
+    [history] = [tag["value"] for tag in tags if tag["key"] == "mlflow.log-model.history"]
+    assert json.loads(history) == [model]
+    for bad in ("not json", "[1]", json.dumps({"run_id": run_id})):
+        response = client.post(f"{API}/runs/log-model", json={"run_id": run_id, "model_json": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_search_datasets_is_served_at_the_ajax_prefix_only(client: httpx.Client) -> None:
+    experiment_id = post(client, "experiments/create", {"name": unique()})["experiment_id"]
+    url = "/ajax-api/2.0/mlflow/experiments/search-datasets"
+
+    assert client.post(url, json={"experiment_ids": [experiment_id]}).json() == {}
+    assert client.post(url, json={}).status_code == 400
+    assert client.post(url, json={"experiment_ids": [str(i) for i in range(21)]}).status_code == 400
+    assert client.post(f"{API}/experiments/search-datasets", json={}).status_code == 404
 
 
 def test_ajax_prefix_serves_the_same_handler(client: httpx.Client) -> None:

@@ -6,34 +6,10 @@ from typing import Any
 
 import httpx
 
-from ._support import API, unique
+from ._support import API, get_run, new_run, post, unique
 from .conftest import MakeClient
 
 T0 = 1795755946334
-
-
-def new_run(client: httpx.Client, **body: object) -> tuple[str, str]:
-    created = client.post(f"{API}/experiments/create", json={"name": unique()})
-    experiment_id = created.json()["experiment_id"]
-    response = client.post(f"{API}/runs/create", json={"experiment_id": experiment_id, **body})
-    assert response.status_code == 200, response.text
-    run_id = response.json()["run"]["info"]["run_id"]
-    assert isinstance(run_id, str)
-    return experiment_id, run_id
-
-
-def get_run(client: httpx.Client, run_id: str) -> dict[str, Any]:
-    # The client always sends both spellings of the id.
-    response = client.get(f"{API}/runs/get", params={"run_uuid": run_id, "run_id": run_id})
-    assert response.status_code == 200, response.text
-    run: dict[str, Any] = response.json()["run"]
-    return run
-
-
-def post(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:
-    response = client.post(f"{API}/{path}", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_happy_path_transcript(client: httpx.Client) -> None:

@@ -25,6 +25,17 @@ def test_sqlite_store_is_cached_per_uri_and_root(tmp_path: Path) -> None:
     assert resolve.tracking_store(uri, str(tmp_path / "art")) is not store
 
 
+def test_truncation_is_read_from_the_environment_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRUNCATE_LONG_VALUES", "false")
+    refusing = resolve.tracking_store(f"sqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.delenv("MLFLOW_TRUNCATE_LONG_VALUES")
+    truncating = resolve.tracking_store(f"sqlite:///{tmp_path / 'b.db'}")
+    assert isinstance(refusing, SqlStore) and isinstance(truncating, SqlStore)
+    assert (refusing.truncate_long_values, truncating.truncate_long_values) == (False, True)
+
+
 def test_relative_uri_is_resolved_where_first_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,9 +5,10 @@ import math
 import pytest
 
 from wayline.entities import Dataset, DatasetInput, ExperimentTag, InputTag, Metric, Param, RunTag
-from wayline.errors import InvalidParameter
+from wayline.errors import InvalidParameter, WaylineError
 from wayline.validation import (
     metric_value_for_storage,
+    truncate_long_values_from_env,
     validate_batch,
     validate_dataset_inputs,
     validate_experiment_id,
@@ -47,6 +48,47 @@ def test_value_length_limits() -> None:
     validate_tag(RunTag("t", "v" * 8000))
     with pytest.raises(InvalidParameter, match="8000"):
         validate_tag(RunTag("t", "v" * 8001))
+
+
+def test_long_values_truncated_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    short = Param("p", "v" * 6000)
+    assert validate_param(short, truncate=True) is short  # nothing rebuilt within the limit
+    with caplog.at_level("WARNING", logger="wayline.validation"):
+        assert validate_param(Param("p", "v" * 6001), truncate=True) == Param("p", "v" * 6000)
+        assert validate_tag(RunTag("t", "v" * 9000), truncate=True) == RunTag("t", "v" * 8000)
+    assert [r.getMessage().split(" (")[1] for r in caplog.records] == [
+        "6001 characters) is truncated to 6000 characters to meet the length limit.",
+        "9000 characters) is truncated to 8000 characters to meet the length limit.",
+    ]
+
+
+def test_batch_truncates_params_and_tags() -> None:
+    params, tags = validate_batch(
+        [], [Param("p", "v" * 6001)], [RunTag("t", "v" * 8001)], truncate=True
+    )
+    assert (params, tags) == ([Param("p", "v" * 6000)], [RunTag("t", "v" * 8000)])
+    with pytest.raises(InvalidParameter):
+        validate_batch([], [Param("p", "v" * 6001)], [])
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, True),
+        ({"MLFLOW_TRUNCATE_LONG_VALUES": "false"}, False),
+        ({"MLFLOW_TRUNCATE_LONG_VALUES": "False"}, False),
+        ({"WAYLINE_TRUNCATE_LONG_VALUES": "0", "MLFLOW_TRUNCATE_LONG_VALUES": "true"}, False),
+        ({"WAYLINE_TRUNCATE_LONG_VALUES": "TRUE", "MLFLOW_TRUNCATE_LONG_VALUES": "0"}, True),
+        ({"WAYLINE_TRUNCATE_LONG_VALUES": ""}, True),
+    ],
+)
+def test_truncate_long_values_from_env(environ: dict[str, str], expected: bool) -> None:
+    assert truncate_long_values_from_env(environ) is expected
+
+
+def test_truncate_long_values_from_env_refuses_other_words() -> None:
+    with pytest.raises(WaylineError, match="MLFLOW_TRUNCATE_LONG_VALUES"):
+        truncate_long_values_from_env({"MLFLOW_TRUNCATE_LONG_VALUES": "maybe"})
 
 
 @pytest.mark.parametrize("value", [True, "1.0", None, 1j])

@@ -11,6 +11,7 @@ import pytest
 
 from wayline import __version__
 from wayline.entities import ExperimentTag, Metric, Param, RunStatus, RunTag, ViewType
+from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
 from wayline.store.rest import RestSettings, rest_settings_from_env
 
 from ._support import BASE_URL, ScriptedFactory
@@ -128,7 +129,8 @@ def test_metric_history_follows_page_tokens(scripted: ScriptedFactory) -> None:
 def test_user_agent(scripted: ScriptedFactory) -> None:
     s = scripted()
     s.store.delete_run("r1")
-    assert s.requests[0].headers["User-Agent"] == f"wayline/{__version__}"
+    assert s.requests[0].headers["User-Agent"] == f"wayline-python-client/{__version__}"
+    assert s.requests[0].headers["X-MLflow-Client-Version"] == MLFLOW_PROTOCOL_VERSION
     assert "Authorization" not in s.requests[0].headers
 
 

@@ -24,6 +24,16 @@ class InputTag:
 
 
 @dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """A dataset as the experiment page lists it: where it was used, and in which context."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetInput:
     """A dataset used by a run, with tags such as ``mlflow.data.context``."""
 

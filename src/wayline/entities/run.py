@@ -1,4 +1,5 @@
-"""The Run entity: RunInfo (identity and state), RunData (values), RunInputs (datasets)."""
+"""The Run entity: RunInfo (identity and state), RunData (values), RunInputs (datasets and
+models used), RunOutputs (models produced)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 
 from wayline.entities.datasets import DatasetInput
 from wayline.entities.enums import LifecycleStage, RunStatus
+from wayline.entities.logged_model import ModelInput, ModelOutput
 from wayline.entities.metrics import Metric, Param, RunTag
 
 
@@ -55,6 +57,12 @@ class RunData:
 @dataclass(frozen=True, slots=True)
 class RunInputs:
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[ModelInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    model_outputs: list[ModelOutput] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     @property
     def status(self) -> RunStatus:

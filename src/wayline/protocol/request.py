@@ -19,12 +19,22 @@ from wayline.protocol.tracking import (
     as_object,
     decode_dataset_input,
     decode_experiment_tag,
+    decode_logged_model_dataset,
+    decode_logged_model_order_by,
+    decode_logged_model_tag,
     decode_metric,
+    decode_model_input,
+    decode_model_output,
     decode_param,
     decode_run_tag,
     encode_dataset_input,
+    encode_logged_model_dataset,
+    encode_logged_model_order_by,
     encode_metric,
+    encode_model_input,
+    encode_model_output,
     encode_tag,
+    parse_logged_model_status,
 )
 from wayline.protocol.values import (
     encode_double,
@@ -38,11 +48,6 @@ from wayline.protocol.values import (
     parse_view_type,
 )
 
-
-def _plain_object(value: object, name: str) -> dict[str, Any]:
-    return dict(as_object(value, name))
-
-
 _DECODERS: dict[FieldKind, Callable[[object, str], Any]] = {
     "str": parse_str,
     "i64": lambda value, name: parse_int(value, name, bits=64),
@@ -55,9 +60,13 @@ _DECODERS: dict[FieldKind, Callable[[object, str], Any]] = {
     "RunTag": lambda value, _: decode_run_tag(value),
     "Param": lambda value, _: decode_param(value),
     "Metric": lambda value, _: decode_metric(value),
+    "LoggedModelStatus": parse_logged_model_status,
+    "LoggedModelTag": lambda value, _: decode_logged_model_tag(value),
     "DatasetInput": lambda value, _: decode_dataset_input(value),
-    "ModelInput": _plain_object,
-    "ModelOutput": _plain_object,
+    "ModelInput": lambda value, _: decode_model_input(value),
+    "ModelOutput": lambda value, _: decode_model_output(value),
+    "LoggedModelDataset": lambda value, _: decode_logged_model_dataset(value),
+    "LoggedModelOrderBy": lambda value, _: decode_logged_model_order_by(value),
 }
 
 _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
@@ -72,9 +81,13 @@ _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
     "RunTag": encode_tag,
     "Param": encode_tag,
     "Metric": encode_metric,
+    "LoggedModelStatus": lambda value: parse_logged_model_status(value).wire_name,
+    "LoggedModelTag": encode_tag,
     "DatasetInput": encode_dataset_input,
-    "ModelInput": dict,
-    "ModelOutput": dict,
+    "ModelInput": encode_model_input,
+    "ModelOutput": encode_model_output,
+    "LoggedModelDataset": encode_logged_model_dataset,
+    "LoggedModelOrderBy": encode_logged_model_order_by,
 }
 
 
@@ -84,18 +97,61 @@ def lower_camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+# The MLflow release whose REST protocol Wayline speaks (spec/ was taken from it). The server
+# answers it at /version and the REST client sends it as X-MLflow-Client-Version: MLflow's
+# clients and servers compare these to decide which features the other side has.
+MLFLOW_PROTOCOL_VERSION = "3.18.0"
+
+# Deeper than any request MLflow defines (a few levels); far below where recursive code (the
+# parser itself, encoders) would hit Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
 def parse_body(raw: bytes | str | None) -> JsonDict:
-    """A JSON request body as a dict: empty means ``{}``, a JSON string of JSON is decoded twice."""
+    """A JSON request body as a dict: empty means ``{}``, a JSON string of JSON is decoded twice.
+
+    Nesting deeper than ``MAX_JSON_DEPTH`` is refused like malformed JSON.
+    """
     if raw is None or not raw.strip():
         return {}
     try:
         value: object = json.loads(raw)
         # Legacy clients double-encode: the body is a JSON string holding the JSON object.
         if isinstance(value, str):
+            raw = value
             value = json.loads(value)
     except ValueError as exc:
         raise InvalidParameter(f"Malformed JSON request body: {exc}") from None
-    return dict(as_object(value, "request body"))
+    except RecursionError:
+        pass  # nested past the interpreter's limit: certainly too deep
+    else:
+        if _brackets(raw) <= MAX_JSON_DEPTH or _depth_within(value, MAX_JSON_DEPTH):
+            return dict(as_object(value, "request body"))
+    raise InvalidParameter(
+        f"Malformed JSON request body: nested more than {MAX_JSON_DEPTH} levels deep."
+    )
+
+
+def _brackets(raw: bytes | str) -> int:
+    """An upper bound of the nesting depth, counted in C: nearly every body stays under it."""
+    if isinstance(raw, bytes):
+        return raw.count(b"[") + raw.count(b"{")
+    return raw.count("[") + raw.count("{")
+
+
+def _depth_within(value: object, limit: int) -> bool:
+    """Whether no list or object in ``value`` lies more than ``limit`` levels deep."""
+    stack: list[tuple[dict[str, object] | list[object], int]] = []
+    if isinstance(value, (dict, list)):
+        stack.append((value, 1))
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return False
+                stack.append((child, depth + 1))
+    return True
 
 
 def _lookup(params: Mapping[str, object], name: str) -> object:

@@ -1,19 +1,25 @@
-"""The route table: every tracking RPC once, as data (spec rest-tracking.md §3, §4).
+"""The route table: every tracking RPC once, as data (spec rest-tracking.md §3, §4, §6).
 
 The server builds its router from ``TRACKING_ROUTES`` and the REST client builds its requests
 from it, so a path, method or field name can only be changed in one place. A test checks the
 table against the spec's RPC tables.
+
+A path may hold parameters (``/mlflow/logged-models/{model_id}``): each names a request field,
+which the client puts into the URL (``expand_path``) instead of the query or body, and the
+server reads back from the URL.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
 
 # Scalars are proto types; capitalised kinds are messages or enums decoded by ``request``.
-# ModelInput/ModelOutput have no entity yet and travel as plain JSON objects.
 FieldKind = Literal[
     "str",
     "i64",
@@ -22,14 +28,20 @@ FieldKind = Literal[
     "bool",
     "RunStatus",
     "ViewType",
+    "LoggedModelStatus",
     "ExperimentTag",
     "RunTag",
+    "LoggedModelTag",
     "Param",
     "Metric",
     "DatasetInput",
     "ModelInput",
     "ModelOutput",
+    "LoggedModelDataset",
+    "LoggedModelOrderBy",
 ]
+
+_PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,7 @@ class Route:
     request: tuple[Field, ...] = ()
     response: tuple[str, ...] = ()
     extra_methods: tuple[Method, ...] = ()
+    ajax_only: bool = False
 
     @property
     def methods(self) -> tuple[Method, ...]:
@@ -68,10 +81,37 @@ class Route:
                 return field
         raise KeyError(f"{self.name} has no request field {name!r}")
 
+    @property
+    def path_fields(self) -> tuple[str, ...]:
+        """Request fields that travel in the path, in path order (``("model_id",)``)."""
+        return tuple(_PATH_PARAMETER.findall(self.path))
+
 
 def urls(route: Route) -> list[str]:
-    """Every URL the route is mounted at: the API prefix and the web UI's ajax prefix."""
-    return [f"/api/{route.since}.0{route.path}", f"/ajax-api/{route.since}.0{route.path}"]
+    """Every URL the route is mounted at: the API prefix and the web UI's ajax prefix.
+
+    Path parameters stay placeholders (``{model_id}``); see ``expand_path``. An ``ajax_only``
+    route (one MLflow declares without a leading slash, so only its ajax URL works) has no
+    ``/api/`` URL.
+    """
+    ajax = f"/ajax-api/{route.since}.0{route.path}"
+    return [ajax] if route.ajax_only else [f"/api/{route.since}.0{route.path}", ajax]
+
+
+def expand_path(url: str, values: Mapping[str, Any]) -> str:
+    """``url`` with each ``{name}`` replaced by ``values[name]``, percent-encoded whole.
+
+    Every character but letters, digits and ``-._~`` is escaped (``/`` too), so a tag key such
+    as ``a/b`` stays one path segment. ValueError if a parameter has no value.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value is None or value == "":
+            raise ValueError(f"no value for the path parameter {match.group(1)!r} of {url}")
+        return quote(str(value), safe="")
+
+    return _PATH_PARAMETER.sub(fill, url)
 
 
 def _f(name: str, kind: FieldKind = "str", *, required: bool = False) -> Field:
@@ -89,6 +129,8 @@ def _req(name: str, kind: FieldKind = "str") -> Field:
 # The client sends both spellings of a run's id; neither is required alone (see run_id_of).
 _RUN = (_f("run_id"), _f("run_uuid"))
 _EXPERIMENT_ID = _req("experiment_id")
+_MODEL = "/mlflow/logged-models/{model_id}"
+_MODEL_ID = _req("model_id")
 
 TRACKING_ROUTES: tuple[Route, ...] = (
     # ------------------------------------------------------------ experiments
@@ -241,6 +283,77 @@ TRACKING_ROUTES: tuple[Route, ...] = (
         "/mlflow/runs/outputs",
         request=(_req("run_id"), _list("models", "ModelOutput")),
     ),
+    # ------------------------------------------------------------ logged models (§6)
+    Route(
+        "CreateLoggedModel",
+        "POST",
+        "/mlflow/logged-models",
+        request=(
+            _EXPERIMENT_ID,
+            _f("name"),
+            _f("model_type"),
+            _f("source_run_id"),
+            _list("params", "Param"),
+            _list("tags", "LoggedModelTag"),
+        ),
+        response=("model",),
+    ),
+    Route("GetLoggedModel", "GET", _MODEL, request=(_MODEL_ID,), response=("model",)),
+    Route(
+        "FinalizeLoggedModel",
+        "PATCH",
+        _MODEL,
+        request=(_MODEL_ID, _req("status", "LoggedModelStatus")),
+        response=("model",),
+    ),
+    Route("DeleteLoggedModel", "DELETE", _MODEL, request=(_MODEL_ID,)),
+    Route(
+        "SearchLoggedModels",
+        "POST",
+        "/mlflow/logged-models/search",
+        request=(
+            _list("experiment_ids"),
+            _f("filter"),
+            _list("datasets", "LoggedModelDataset"),
+            _f("max_results", "i32"),
+            _list("order_by", "LoggedModelOrderBy"),
+            _f("page_token"),
+        ),
+        response=("models", "next_page_token"),
+    ),
+    Route(
+        "SetLoggedModelTags",
+        "PATCH",
+        f"{_MODEL}/tags",
+        request=(_MODEL_ID, _list("tags", "LoggedModelTag")),
+    ),
+    Route(
+        "DeleteLoggedModelTag",
+        "DELETE",
+        f"{_MODEL}/tags/{{tag_key}}",
+        request=(_MODEL_ID, _req("tag_key")),
+    ),
+    Route(
+        "LogLoggedModelParams",
+        "POST",
+        f"{_MODEL}/params",
+        request=(_MODEL_ID, _list("params", "Param")),
+    ),
+    Route(
+        "SearchDatasets",
+        "POST",
+        "/mlflow/experiments/search-datasets",
+        request=(_list("experiment_ids"),),
+        response=("dataset_summaries",),
+        ajax_only=True,
+    ),
+    Route(
+        "ListLoggedModelArtifacts",
+        "GET",
+        f"{_MODEL}/artifacts/directories",
+        request=(_MODEL_ID, _f("artifact_directory_path"), _f("page_token")),
+        response=("root_uri", "files", "next_page_token"),
+    ),
     # ------------------------------------------------------------ metrics and artifacts
     Route(
         "GetMetricHistory",
@@ -282,4 +395,13 @@ def route(name: str) -> Route:
         raise KeyError(f"no tracking route named {name!r}") from None
 
 
-__all__ = ["TRACKING_ROUTES", "Field", "FieldKind", "Method", "Route", "route", "urls"]
+__all__ = [
+    "TRACKING_ROUTES",
+    "Field",
+    "FieldKind",
+    "Method",
+    "Route",
+    "expand_path",
+    "route",
+    "urls",
+]

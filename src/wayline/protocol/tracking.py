@@ -1,5 +1,7 @@
 """Tracking entities to and from MLflow's JSON dict shapes (spec rest-tracking.md §2).
 
+Covers experiments, runs (with their inputs and outputs) and logged models.
+
 Shared by the server and the REST client so the two cannot drift. Encoders follow proto2
 "has-field" rules: a field the entity leaves unset (None, or an empty list) is omitted, while
 fields that are always set (strings of RunInfo, a metric's step) are emitted even when empty.
@@ -15,23 +17,33 @@ from typing import Any, TypeVar
 from wayline.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     Experiment,
     ExperimentTag,
     InputTag,
     LifecycleStage,
+    LoggedModel,
+    LoggedModelDataset,
+    LoggedModelOrderBy,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
+    ModelInput,
+    ModelOutput,
     PagedList,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunTag,
 )
 from wayline.errors import InvalidParameter
 from wayline.protocol.values import (
     encode_double,
     missing_parameter,
+    parse_bool,
     parse_double,
     parse_int,
     parse_run_status,
@@ -101,7 +113,7 @@ def _lifecycle(value: str) -> str:
 
 
 # ---------------------------------------------------------------- key/value records
-def encode_tag(tag: RunTag | ExperimentTag | Param | InputTag) -> JsonDict:
+def encode_tag(tag: RunTag | ExperimentTag | Param | InputTag | LoggedModelTag) -> JsonDict:
     return {"key": tag.key, "value": tag.value}
 
 
@@ -124,6 +136,10 @@ def decode_param(value: object) -> Param:
 
 def decode_input_tag(value: object) -> InputTag:
     return InputTag(*_key_value(value))
+
+
+def decode_logged_model_tag(value: object) -> LoggedModelTag:
+    return LoggedModelTag(*_key_value(value))
 
 
 # ---------------------------------------------------------------- metrics
@@ -166,6 +182,26 @@ def encode_dataset(dataset: Dataset) -> JsonDict:
     _put(out, "schema", dataset.schema)
     _put(out, "profile", dataset.profile)
     return out
+
+
+def encode_dataset_summary(summary: DatasetSummary) -> JsonDict:
+    out: JsonDict = {
+        "experiment_id": summary.experiment_id,
+        "name": summary.name,
+        "digest": summary.digest,
+    }
+    _put(out, "context", summary.context)
+    return out
+
+
+def decode_dataset_summary(value: object) -> DatasetSummary:
+    obj = as_object(value, "dataset_summary")
+    return DatasetSummary(
+        experiment_id=str(_required(obj, "experiment_id")),
+        name=str(_required(obj, "name")),
+        digest=str(_required(obj, "digest")),
+        context=obj.get("context") or None,
+    )
 
 
 def decode_dataset(value: object) -> Dataset:
@@ -276,15 +312,49 @@ def decode_run_data(value: object) -> RunData:
     )
 
 
+def encode_model_input(model: ModelInput) -> JsonDict:
+    return {"model_id": model.model_id}
+
+
+def decode_model_input(value: object) -> ModelInput:
+    obj = as_object(value, "model_input")
+    return ModelInput(parse_str(_required(obj, "model_id"), "model_id"))
+
+
+def encode_model_output(model: ModelOutput) -> JsonDict:
+    return {"model_id": model.model_id, "step": model.step}
+
+
+def decode_model_output(value: object) -> ModelOutput:
+    obj = as_object(value, "model_output")
+    step = _optional_int(obj, "step")
+    return ModelOutput(parse_str(_required(obj, "model_id"), "model_id"), step or 0)
+
+
 def encode_run_inputs(inputs: RunInputs) -> JsonDict:
     out: JsonDict = {}
     _put(out, "dataset_inputs", [encode_dataset_input(d) for d in inputs.dataset_inputs])
+    _put(out, "model_inputs", [encode_model_input(m) for m in inputs.model_inputs])
     return out
 
 
 def decode_run_inputs(value: object) -> RunInputs:
     obj = as_object(value, "inputs")
-    return RunInputs(dataset_inputs=_items(obj, "dataset_inputs", decode_dataset_input))
+    return RunInputs(
+        dataset_inputs=_items(obj, "dataset_inputs", decode_dataset_input),
+        model_inputs=_items(obj, "model_inputs", decode_model_input),
+    )
+
+
+def encode_run_outputs(outputs: RunOutputs) -> JsonDict:
+    out: JsonDict = {}
+    _put(out, "model_outputs", [encode_model_output(m) for m in outputs.model_outputs])
+    return out
+
+
+def decode_run_outputs(value: object) -> RunOutputs:
+    obj = as_object(value, "outputs")
+    return RunOutputs(model_outputs=_items(obj, "model_outputs", decode_model_output))
 
 
 def encode_run(run: Run) -> JsonDict:
@@ -292,16 +362,106 @@ def encode_run(run: Run) -> JsonDict:
         "info": encode_run_info(run.info),
         "data": encode_run_data(run.data),
         "inputs": encode_run_inputs(run.inputs),
+        "outputs": encode_run_outputs(run.outputs),
     }
 
 
 def decode_run(value: object) -> Run:
     obj = as_object(value, "run")
-    data, inputs = obj.get("data"), obj.get("inputs")
+    data, inputs, outputs = obj.get("data"), obj.get("inputs"), obj.get("outputs")
     return Run(
         info=decode_run_info(_required(obj, "info")),
         data=RunData() if data is None else decode_run_data(data),
         inputs=RunInputs() if inputs is None else decode_run_inputs(inputs),
+        outputs=RunOutputs() if outputs is None else decode_run_outputs(outputs),
+    )
+
+
+# ---------------------------------------------------------------- logged models
+def parse_logged_model_status(value: object, name: str = "status") -> LoggedModelStatus:
+    """A LoggedModelStatus from its wire name, MLflow's short name or its number."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidParameter(f"Invalid value {value!r} for parameter '{name}'.")
+    return LoggedModelStatus.from_string(value)
+
+
+def encode_logged_model(model: LoggedModel) -> JsonDict:
+    """``{info, data}`` as MLflow writes it: unset fields omitted, but ``model_type`` always."""
+    info: JsonDict = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp_ms,
+        "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
+        "artifact_uri": model.artifact_uri,
+        "status": LoggedModelStatus.from_string(model.status).wire_name,
+    }
+    _put(info, "creator_id", model.creator_id)
+    info["model_type"] = model.model_type or ""  # the reference server always sets it
+    _put(info, "source_run_id", model.source_run_id or None)
+    _put(info, "status_message", model.status_message or None)
+    _put(info, "tags", [{"key": k, "value": v} for k, v in model.tags.items()])
+    data: JsonDict = {}
+    _put(data, "params", [{"key": k, "value": v} for k, v in model.params.items()])
+    _put(data, "metrics", [encode_metric(metric) for metric in model.metrics])
+    return {"info": info, "data": data}
+
+
+def decode_logged_model(value: object) -> LoggedModel:
+    obj = as_object(value, "model")
+    info = as_object(_required(obj, "info"), "info")
+    data = as_object(obj.get("data") or {}, "data")
+    status = info.get("status")
+    return LoggedModel(
+        model_id=parse_str(_required(info, "model_id"), "model_id"),
+        experiment_id=_text(info, "experiment_id"),
+        name=_text(info, "name"),
+        artifact_uri=_text(info, "artifact_uri"),
+        creation_timestamp_ms=_optional_int(info, "creation_timestamp_ms") or 0,
+        last_updated_timestamp_ms=_optional_int(info, "last_updated_timestamp_ms") or 0,
+        status=(
+            LoggedModelStatus.UNSPECIFIED if status is None else parse_logged_model_status(status)
+        ),
+        creator_id=_optional_int(info, "creator_id"),
+        # Unset strings read as "", as MLflow's client reads them from the proto.
+        model_type=_optional_text(info, "model_type") or "",
+        source_run_id=_optional_text(info, "source_run_id") or "",
+        status_message=_optional_text(info, "status_message") or "",
+        tags={t.key: t.value for t in _items(info, "tags", decode_logged_model_tag)},
+        params={p.key: p.value for p in _items(data, "params", decode_param)},
+        metrics=_items(data, "metrics", decode_metric),
+    )
+
+
+def encode_logged_model_dataset(dataset: LoggedModelDataset) -> JsonDict:
+    out: JsonDict = {"dataset_name": dataset.dataset_name}
+    _put(out, "dataset_digest", dataset.dataset_digest)
+    return out
+
+
+def decode_logged_model_dataset(value: object) -> LoggedModelDataset:
+    obj = as_object(value, "datasets")
+    return LoggedModelDataset(
+        parse_str(_required(obj, "dataset_name"), "dataset_name"),
+        _optional_text(obj, "dataset_digest") or None,
+    )
+
+
+def encode_logged_model_order_by(order: LoggedModelOrderBy) -> JsonDict:
+    out: JsonDict = {"field_name": order.field_name, "ascending": bool(order.ascending)}
+    _put(out, "dataset_name", order.dataset_name)
+    _put(out, "dataset_digest", order.dataset_digest)
+    return out
+
+
+def decode_logged_model_order_by(value: object) -> LoggedModelOrderBy:
+    obj = as_object(value, "order_by")
+    ascending = obj.get("ascending")
+    return LoggedModelOrderBy(
+        field_name=parse_str(_required(obj, "field_name"), "field_name"),
+        ascending=True if ascending is None else parse_bool(ascending, "ascending"),
+        dataset_name=_optional_text(obj, "dataset_name") or None,
+        dataset_digest=_optional_text(obj, "dataset_digest") or None,
     )
 
 
@@ -329,25 +489,41 @@ __all__ = [
     "as_object",
     "decode_dataset",
     "decode_dataset_input",
+    "decode_dataset_summary",
     "decode_experiment",
     "decode_experiment_tag",
     "decode_input_tag",
+    "decode_logged_model",
+    "decode_logged_model_dataset",
+    "decode_logged_model_order_by",
+    "decode_logged_model_tag",
     "decode_metric",
+    "decode_model_input",
+    "decode_model_output",
     "decode_page",
     "decode_param",
     "decode_run",
     "decode_run_data",
     "decode_run_info",
     "decode_run_inputs",
+    "decode_run_outputs",
     "decode_run_tag",
     "encode_dataset",
     "encode_dataset_input",
+    "encode_dataset_summary",
     "encode_experiment",
+    "encode_logged_model",
+    "encode_logged_model_dataset",
+    "encode_logged_model_order_by",
     "encode_metric",
+    "encode_model_input",
+    "encode_model_output",
     "encode_page",
     "encode_run",
     "encode_run_data",
     "encode_run_info",
     "encode_run_inputs",
+    "encode_run_outputs",
     "encode_tag",
+    "parse_logged_model_status",
 ]

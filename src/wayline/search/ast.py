@@ -42,6 +42,10 @@ COMPARISON_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
 }
 
+# The comparators a NaN value satisfies, as IEEE 754 (and MLflow) has it: NaN is unequal to
+# every number, and neither equal to, less than nor greater than any.
+NAN_SATISFIES: frozenset[str] = frozenset({"!="})
+
 # str for string comparisons, int/float for numeric ones, a tuple for IN / NOT IN,
 # None for IS NULL / IS NOT NULL.
 Value = str | int | float | tuple[str, ...] | None
@@ -80,6 +84,7 @@ class OrderBy:
 
 
 __all__ = [
+    "NAN_SATISFIES",
     "And",
     "Comparator",
     "Comparison",

@@ -1,7 +1,7 @@
 """Evaluate a search AST against one in-memory record, with the SQL compiler's semantics.
 
 For things filtered in Python rather than SQL (trace lists, cached entities): a clause on a key
-the record lacks never matches, NaN never satisfies a numeric comparison, LIKE is
+the record lacks never matches, NaN satisfies ``!=`` and no other comparison (IEEE), LIKE is
 case-sensitive with ``%``/``_`` wildcards and ``\\`` as escape, ILIKE ignores case.
 """
 
@@ -15,7 +15,16 @@ from functools import lru_cache
 from typing import Any
 
 from wayline.errors import InvalidParameter
-from wayline.search.ast import COMPARISON_OPERATORS, And, Comparator, Comparison, Expr, Or, Value
+from wayline.search.ast import (
+    COMPARISON_OPERATORS,
+    NAN_SATISFIES,
+    And,
+    Comparator,
+    Comparison,
+    Expr,
+    Or,
+    Value,
+)
 
 AttributeValue = str | int | float | None
 
@@ -80,7 +89,7 @@ def compare_value(actual: Any, comparator: Comparator, expected: Value) -> bool:
     if comparator == "RLIKE":
         return isinstance(actual, str) and isinstance(expected, str) and _rlike(expected, actual)
     if isinstance(actual, float) and math.isnan(actual):
-        return False
+        return comparator in NAN_SATISFIES and isinstance(expected, int | float)
     numeric = isinstance(expected, int | float)
     if numeric != (isinstance(actual, int | float) and not isinstance(actual, bool)):
         return False  # a string never equals a number, as in a typed column

@@ -3,7 +3,8 @@
 Semantics the store relies on:
 - a clause on a key an entity lacks never matches, even with ``!=`` / ``NOT IN``; keyed clauses
   are ``run_id IN (SELECT ...)`` subqueries, so a run appears once however many clauses match;
-- NaN metrics (stored as value 0 with ``is_nan`` set) never satisfy a numeric comparison;
+- NaN metrics (stored as value 0 with ``is_nan`` set) compare as IEEE 754 says: they satisfy
+  ``!=`` and no other comparator (``metric_compare``);
 - ``LIKE`` is case-sensitive (the engines make it so), ``ILIKE`` is not, and ``\\`` escapes
   ``%``/``_`` on every backend (PostgreSQL's and MySQL's default, made explicit for SQLite);
 - rows lacking a sort key sort last in both directions, through an explicit rank column
@@ -32,6 +33,7 @@ from sqlalchemy.sql.expression import FromClause, UnaryExpression
 from wayline.entities import LifecycleStage, ViewType
 from wayline.search.ast import (
     COMPARISON_OPERATORS,
+    NAN_SATISFIES,
     And,
     Comparator,
     Comparison,
@@ -89,6 +91,16 @@ def compare(column: Column, comparator: Comparator, value: Value) -> ColumnEleme
         raise ValueError(f"comparator {comparator!r} cannot compare {value!r}")
     result: ColumnElement[bool] = COMPARISON_OPERATORS[comparator](column, value)
     return result
+
+
+def metric_compare(
+    value: Column, is_nan: Column, comparator: Comparator, expected: Value
+) -> ColumnElement[bool]:
+    """``compare`` for a metric stored as (value, is_nan): NaN is stored as 0, so its rows
+    must be told apart; they satisfy exactly the comparators in NAN_SATISFIES."""
+    if comparator in NAN_SATISFIES:
+        return or_(is_nan == true(), compare(value, comparator, expected))
+    return and_(is_nan == false(), compare(value, comparator, expected))
 
 
 def directed(column: Column, ascending: bool) -> UnaryExpression[Any]:
@@ -166,8 +178,7 @@ def _run_clause(comparison: Comparison) -> ColumnElement[bool]:
         return _runs_having(
             metric.run_id,
             metric.key == key,
-            metric.is_nan == false(),
-            compare(metric.value, comparator, value),
+            metric_compare(metric.value, metric.is_nan, comparator, value),
         )
     if kind in ("param", "tag"):
         table = params if kind == "param" else tags
@@ -301,4 +312,10 @@ def _experiment_id(text: Value) -> int | None:
     return number if str(number) == text and number <= _INT32_MAX else None
 
 
-__all__ = ["compare", "compile_expr", "experiment_search_query", "run_search_query"]
+__all__ = [
+    "compare",
+    "compile_expr",
+    "experiment_search_query",
+    "metric_compare",
+    "run_search_query",
+]

@@ -9,6 +9,10 @@ settings name. Errors have one rendering each:
   ENDPOINT_NOT_FOUND and uses to fall back to older APIs (a JSON body without an error_code
   would read as INTERNAL_ERROR instead);
 * anything else: 500 INTERNAL_ERROR with a generic message; the traceback goes to the log only.
+
+Every request first passes ``ObservabilityMiddleware`` (metrics, access log, the last-resort 500;
+``operations.py``) and then ``SecurityMiddleware`` (host, origin, content-type and size checks;
+``security.py``). ``/metrics`` serves Prometheus metrics.
 """
 
 from __future__ import annotations
@@ -22,12 +26,26 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import wayline
 from wayline.errors import WaylineError, http_status
+from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
+from wayline.server.artifact_routes import add_artifact_routes, artifact_handlers
+from wayline.server.openapi import OPENAPI_URL, openapi_json
+from wayline.server.operations import Metrics, ObservabilityMiddleware
+from wayline.server.security import RAW_BODY_PREFIXES, SecurityMiddleware, security_headers
 from wayline.server.settings import ServerSettings
 from wayline.server.tracking_routes import JsonResponse, add_tracking_routes
 from wayline.store.resolve import tracking_store
+from wayline.store.tracking import TrackingStore
+
+# The MLflow version whose REST protocol this server speaks, answered by /version. MLflow's
+# client reads /version as a capability probe (it sends spans over OTLP only to servers that
+# answer >= 3.4), so it must be a parseable MLflow version, not Wayline's own 0.1.0; Wayline's
+# version travels in the X-Wayline-Version header of the same response.
+MLFLOW_COMPATIBLE_VERSION = MLFLOW_PROTOCOL_VERSION
+_SQL_SCHEMES = ("sqlite", "postgresql", "mysql")
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +78,57 @@ async def health(_: Request) -> Response:
 
 
 async def version(_: Request) -> Response:
-    return PlainTextResponse(wayline.__version__)
+    return PlainTextResponse(
+        MLFLOW_COMPATIBLE_VERSION, headers={"X-Wayline-Version": wayline.__version__}
+    )
+
+
+def build_tracking_store(settings: ServerSettings) -> TrackingStore:
+    """The server's tracking store: a SQL store with a pool sized for this worker.
+
+    An empty database gets the schema; an outdated one raises a WaylineError naming
+    ``wayline db upgrade``. Other URIs (``http://``) go through the shared resolver.
+    """
+    uri = settings.backend_store_uri
+    scheme = uri.partition(":")[0].split("+", 1)[0].lower()
+    if scheme not in _SQL_SCHEMES:
+        return tracking_store(uri, settings.default_artifact_root)
+    from wayline.store.sql.engine import is_memory_sqlite, normalize_url
+    from wayline.store.sql.store import SqlStore
+
+    # An in-memory SQLite database is one shared connection: there is no pool to size.
+    options = {} if is_memory_sqlite(normalize_url(uri)) else settings.pool_options()
+    return SqlStore(
+        uri,
+        settings.default_artifact_root,
+        truncate_long_values=settings.truncate_long_values,
+        **options,
+    )
+
+
+class ArtifactsOnlyGuard:
+    """``--artifacts-only``: tracking routes answer 503 with a plain-text explanation."""
+
+    _BODY = (
+        b"This server runs with --artifacts-only: it serves the artifact proxy"
+        b" (/api/2.0/mlflow-artifacts/) only, not the tracking API."
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        # server-info stays: it is how clients learn what the artifact proxy offers.
+        if (
+            scope["type"] == "http"
+            and path.startswith(("/api/", "/ajax-api/"))
+            and not path.startswith(RAW_BODY_PREFIXES)
+            and not path.endswith("/mlflow/server-info")
+        ):
+            await PlainTextResponse(self._BODY, status_code=503)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -73,14 +141,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
         uvicorn.run(create_app(ServerSettings(backend_store_uri="sqlite:///runs.db")))
     """
-    store = tracking_store(settings.backend_store_uri, settings.default_artifact_root)
+    # An artifacts-only server never touches the tracking database.
+    store = None if settings.artifacts_only else build_tracking_store(settings)
+    metrics = Metrics(settings.metrics_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        store.close()
+        metrics.close()
+        if store is not None:
+            store.close()
 
-    # No generated docs or OpenAPI schema: MLflow serves none, so those paths stay plain 404s.
+    # FastAPI's generated /docs and /openapi.json stay off (MLflow serves neither, so they stay
+    # plain 404s): the OpenAPI document at OPENAPI_URL is built from the route table instead.
     app = FastAPI(
         title="Wayline",
         version=wayline.__version__,
@@ -95,8 +168,34 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_route("/health", health, methods=["GET"], include_in_schema=False)
     app.add_route("/version", version, methods=["GET"], include_in_schema=False)
-    add_tracking_routes(app.router, store)
+    app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.add_route(OPENAPI_URL, openapi_json, methods=["GET"], include_in_schema=False)
+    if store is not None:
+        add_tracking_routes(app.router, store, artifact_handlers(settings))
+    add_artifact_routes(app.router, settings)
+    _add_middleware(app, settings, metrics)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: ServerSettings, metrics: Metrics) -> None:
+    # add_middleware puts each new one outside the previous ones: the last added runs first.
+    if settings.artifacts_only:
+        app.add_middleware(ArtifactsOnlyGuard)
+    app.add_middleware(
+        SecurityMiddleware,
+        bound_host=settings.host,
+        allowed_hosts=settings.allowed_hosts,
+        cors_allowed_origins=settings.cors_allowed_origins,
+        max_body_bytes=settings.max_request_body_bytes,
+        x_frame_options=settings.x_frame_options,
+    )
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=metrics,
+        routes=app.router.routes,
+        access_log=settings.access_log,
+        error_headers=security_headers(settings.x_frame_options),
+    )
 
 
 def create_app_from_env() -> FastAPI:
@@ -104,4 +203,9 @@ def create_app_from_env() -> FastAPI:
     return create_app(ServerSettings.from_env())
 
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = [
+    "MLFLOW_COMPATIBLE_VERSION",
+    "build_tracking_store",
+    "create_app",
+    "create_app_from_env",
+]

@@ -1,4 +1,4 @@
-"""The tracking RPCs (spec rest-tracking.md §3, §4), mounted from ``TRACKING_ROUTES``.
+"""The tracking RPCs (spec rest-tracking.md §3, §4, §6), mounted from ``TRACKING_ROUTES``.
 
 Every handler has the same shape: decoded request fields in, a JSON-ready dict out. Paths,
 methods and field kinds come from the route table and JSON shapes from the protocol encoders, so
@@ -9,6 +9,7 @@ missing, fall back to an older API").
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ from wayline.protocol import (
     TRACKING_ROUTES,
     JsonDict,
     Route,
+    encode_dataset_summary,
     encode_experiment,
     encode_metric,
     encode_page,
@@ -37,7 +39,14 @@ from wayline.protocol import (
     run_id_of,
     urls,
 )
-from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from wayline.server.artifact_routes import LISTING_HANDLERS
+from wayline.server.logged_model_routes import LOGGED_MODEL_HANDLERS
+from wayline.store.tracking import (
+    BULK_INTERVAL_MAX_RESULTS,
+    SEARCH_DATASETS_MAX_EXPERIMENTS,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    TrackingStore,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +173,27 @@ def restore_run(store: TrackingStore, v: Values) -> JsonDict:
     return {}
 
 
+# What MLflow's server requires of a logged MLmodel (spec §4, runs/log-model).
+_MODEL_JSON_FIELDS = ("artifact_path", "flavors", "utc_time_created", "run_id")
+
+
+def log_model(store: TrackingStore, v: Values) -> JsonDict:
+    for name in ("run_id", "model_json"):
+        if not v.get(name):
+            raise missing_parameter(name)
+    try:
+        model = json.loads(v["model_json"])
+    except ValueError:
+        raise InvalidParameter("model_json is not valid JSON.") from None
+    if not isinstance(model, dict):
+        raise InvalidParameter("model_json must be a JSON object (an MLmodel as a dict).")
+    missing = [name for name in _MODEL_JSON_FIELDS if name not in model]
+    if missing:
+        raise InvalidParameter(f"Model json is missing mandatory fields: {missing}")
+    store.record_logged_model(v["run_id"], model)
+    return {}
+
+
 def search_runs(store: TrackingStore, v: Values) -> JsonDict:
     page = store.search_runs(
         v.get("experiment_ids", []),
@@ -217,10 +247,28 @@ def log_batch(store: TrackingStore, v: Values) -> JsonDict:
 
 
 def log_inputs(store: TrackingStore, v: Values) -> JsonDict:
-    # Model inputs belong to logged models, which this server does not store yet; the client
-    # sends them only alongside logged models, so they are accepted and ignored.
-    store.log_inputs(v["run_id"], v.get("datasets", ()))
+    store.log_inputs(v["run_id"], v.get("datasets", ()), v.get("models", ()))
     return {}
+
+
+def log_outputs(store: TrackingStore, v: Values) -> JsonDict:
+    store.log_outputs(v["run_id"], v.get("models", ()))
+    return {}
+
+
+def search_datasets(store: TrackingStore, v: Values) -> JsonDict:
+    experiment_ids = v.get("experiment_ids") or []
+    if not experiment_ids:
+        raise InvalidParameter("SearchDatasets needs at least one experiment_id.")
+    if len(experiment_ids) > SEARCH_DATASETS_MAX_EXPERIMENTS:
+        raise InvalidParameter(
+            f"SearchDatasets takes at most {SEARCH_DATASETS_MAX_EXPERIMENTS} experiment_ids, "
+            f"got {len(experiment_ids)}."
+        )
+    summaries = store.search_datasets(experiment_ids)
+    return (
+        {"dataset_summaries": [encode_dataset_summary(s) for s in summaries]} if summaries else {}
+    )
 
 
 def get_metric_history(store: TrackingStore, v: Values) -> JsonDict:
@@ -233,7 +281,20 @@ def get_metric_history(store: TrackingStore, v: Values) -> JsonDict:
     return encode_page("metrics", page, encode_metric)
 
 
+def get_metric_history_bulk_interval(store: TrackingStore, v: Values) -> JsonDict:
+    # MLflow's server defaults an absent max_results to its per-run maximum (2500).
+    metrics = store.get_metric_history_bulk_interval(
+        v.get("run_ids", []),
+        v["metric_key"],
+        max_results=v.get("max_results", BULK_INTERVAL_MAX_RESULTS),
+        start_step=v.get("start_step"),
+        end_step=v.get("end_step"),
+    )
+    return encode_page("metrics", metrics, encode_metric)  # no "metrics" key when empty
+
+
 HANDLERS: dict[str, Handler] = {
+    **LOGGED_MODEL_HANDLERS,
     "CreateExperiment": create_experiment,
     "GetExperiment": get_experiment,
     "GetExperimentByName": get_experiment_by_name,
@@ -248,6 +309,7 @@ HANDLERS: dict[str, Handler] = {
     "UpdateRun": update_run,
     "DeleteRun": delete_run,
     "RestoreRun": restore_run,
+    "LogModel": log_model,
     "SearchRuns": search_runs,
     "LogMetric": log_metric,
     "LogParam": log_param,
@@ -255,17 +317,23 @@ HANDLERS: dict[str, Handler] = {
     "DeleteTag": delete_tag,
     "LogBatch": log_batch,
     "LogInputs": log_inputs,
+    "LogOutputs": log_outputs,
+    "SearchDatasets": search_datasets,
     "GetMetricHistory": get_metric_history,
+    "GetMetricHistoryBulkInterval": get_metric_history_bulk_interval,
+    **LISTING_HANDLERS,
 }
 
 
 # ---------------------------------------------------------------- wiring
 async def read_values(route: Route, request: Request) -> dict[str, Any]:
-    """The request's fields: from the query string for GET (and HEAD), else from the JSON body."""
+    """The request's fields: from the query string for GET (and HEAD), else from the JSON body;
+    path parameters (``{model_id}``) from the URL, where they win over the same field sent
+    in the body (MLflow's client sends ``model_id`` in both for FinalizeLoggedModel)."""
+    path = {name: request.path_params[name] for name in route.path_fields}
     if request.method in ("GET", "HEAD"):
-        return parse_request(
-            route, query_lists(request.query_params.multi_items()), from_query=True
-        )
+        params: dict[str, Any] = {**query_lists(request.query_params.multi_items()), **path}
+        return parse_request(route, params, from_query=True)
     if route.name == "LogBatch":
         # Refuse by the announced length first, so an oversized body is never read into memory.
         announced = request.headers.get("content-length", "")
@@ -274,7 +342,7 @@ async def read_values(route: Route, request: Request) -> dict[str, Any]:
     raw = await request.body()
     if route.name == "LogBatch":
         _check_batch_size(len(raw))
-    return parse_request(route, parse_body(raw))
+    return parse_request(route, {**parse_body(raw), **path})
 
 
 def _check_batch_size(size: int) -> None:
@@ -311,12 +379,31 @@ def endpoint(
     return answer
 
 
-def add_tracking_routes(router: Router, store: TrackingStore) -> None:
-    """Mount every route of ``TRACKING_ROUTES`` at each of its URLs and methods."""
+def add_tracking_routes(
+    router: Router, store: TrackingStore, handlers: Mapping[str, Handler] | None = None
+) -> None:
+    """Mount every route of ``TRACKING_ROUTES`` at each of its URLs and methods.
+
+    ``handlers`` replace entries of ``HANDLERS`` by RPC name (handlers bound to settings,
+    such as ListArtifacts with the artifact proxy's storage).
+    """
+    table = {**HANDLERS, **(handlers or {})}
     for route in TRACKING_ROUTES:
-        answer = endpoint(route, HANDLERS.get(route.name), store)
+        answer = endpoint(route, table.get(route.name), store)
         for url in urls(route):
-            router.add_route(url, answer, methods=list(route.methods), include_in_schema=False)
+            router.add_route(
+                _starlette_path(url), answer, methods=list(route.methods), include_in_schema=False
+            )
+
+
+def _starlette_path(url: str) -> str:
+    # The server sees paths percent-decoded, so a tag key such as `a/b` (sent as `a%2Fb`)
+    # arrives as two segments: a key ending a nested path (`{model_id}/tags/{tag_key}`) may
+    # span slashes. Ids never contain one, and letting them would swallow the nested routes.
+    head, brace, last = url.rpartition("/{")
+    if brace and "{" in head and last.endswith("}") and "/" not in last:
+        return f"{head}/{{{last[:-1]}:path}}"
+    return url
 
 
 __all__ = ["HANDLERS", "JsonResponse", "add_tracking_routes", "endpoint"]

@@ -22,7 +22,9 @@ def tracking_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
     """The tracking store for ``uri``, built once and then reused.
 
     ``sqlite:///path.db``, ``postgresql://…`` (psycopg 3) and ``mysql://…`` (PyMySQL) give a
-    SQL store; ``artifact_root`` is where its new experiments keep artifacts.
+    SQL store; ``artifact_root`` is where its new experiments keep artifacts. It truncates
+    over-long run param/tag values unless ``WAYLINE_TRUNCATE_LONG_VALUES`` (or MLflow's
+    ``MLFLOW_TRUNCATE_LONG_VALUES``) is false.
     ``http(s)://host:port`` gives a REST store talking to that tracking server, configured from
     ``WAYLINE_``/``MLFLOW_`` variables (``HTTP_REQUEST_TIMEOUT``, ``HTTP_REQUEST_MAX_RETRIES``,
     ``TRACKING_USERNAME``/``TRACKING_PASSWORD``, ``TRACKING_TOKEN``).
@@ -80,8 +82,10 @@ def _build(uri: str, artifact_root: str | None) -> TrackingStore:
     scheme = _scheme(uri)
     if scheme in _SQL_SCHEMES:
         from wayline.store.sql.store import SqlStore
+        from wayline.validation import truncate_long_values_from_env
 
-        return SqlStore(uri, artifact_root)
+        truncate = truncate_long_values_from_env(os.environ)  # read once, as the store is built
+        return SqlStore(uri, artifact_root, truncate_long_values=truncate)
     if scheme in ("http", "https"):
         from wayline.store.rest import RestStore, rest_settings_from_env
 

@@ -7,15 +7,18 @@ the client only turns user-friendly arguments (dicts of tags, numpy scalars) int
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wayline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    FileInfo,
     Metric,
+    ModelInput,
     PagedList,
     Param,
     Run,
@@ -24,12 +27,20 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from wayline.store.tracking import (
+    BULK_INTERVAL_MAX_RESULTS,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    TrackingStore,
+)
 from wayline.tracking import context
 from wayline.tracking.async_logging import RunOperations, logger_for
 from wayline.tracking.batching import chunk_batch
+from wayline.tracking.client_models import LoggedModelsClient
 from wayline.tracking.uri import async_logging_default, get_tracking_uri
 from wayline.tracking.values import metric_value, param_value, tag_value
+
+if TYPE_CHECKING:
+    from wayline.artifacts.repository import ArtifactRepository
 
 TagsArg = Mapping[str, Any] | Sequence[RunTag] | None
 
@@ -52,8 +63,9 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class Client:
-    """Low-level access to a tracking store: experiments, runs, metrics, params, tags.
+class Client(LoggedModelsClient):
+    """Low-level access to a tracking store: experiments, runs, metrics, params, tags, and
+    logged models (see ``client_models``).
 
     Example::
 
@@ -300,8 +312,14 @@ class Client:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> RunOperations | None:
         """Append a point to a metric; ``synchronous=False`` queues it and returns at once.
+
+        With ``model_id`` the point also belongs to that logged model's metrics, optionally
+        for a dataset (``dataset_name``, ``dataset_digest``).
 
         Example::
 
@@ -310,11 +328,22 @@ class Client:
         """
         if timestamp is None:
             timestamp = int(time.time() * 1000)
-        if _is_async(synchronous):
+        extra = model_id or dataset_name or dataset_digest
+        # The background queue carries plain points only; points for a model go straight out.
+        if _is_async(synchronous) and not extra:
             logger = logger_for(self._store)
             logger.log_metric(run_id, key, value, timestamp, step or 0)
             return logger.operations
-        self._store.log_metric(run_id, Metric(key, metric_value(key, value), timestamp, step or 0))
+        metric = Metric(
+            key,
+            metric_value(key, value),
+            timestamp,
+            step or 0,
+            dataset_name=dataset_name or None,
+            dataset_digest=dataset_digest or None,
+            model_id=model_id or None,
+        )
+        self._store.log_metric(run_id, metric)
         return None
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
@@ -381,8 +410,13 @@ class Client:
             log_batch(run_id, metrics=chunk_m, params=chunk_p, tags=chunk_t)
         return None
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        """Link datasets to a run.
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[ModelInput] | None = None,
+    ) -> None:
+        """Link datasets, and logged models the run used, to a run.
 
         Example::
 
@@ -390,8 +424,8 @@ class Client:
             ds = Dataset("train", "abc123", "local", '{"uri": "data.csv"}')
             client.log_inputs(run_id, [DatasetInput(ds)])
         """
-        if datasets:
-            self._store.log_inputs(run_id, list(datasets))
+        if datasets or models:
+            self._store.log_inputs(run_id, list(datasets or ()), list(models or ()))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of a metric, by step then timestamp.
@@ -408,6 +442,99 @@ class Client:
             token = page.token
             if not token:
                 return points
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_results: int = BULK_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """A metric of up to 100 runs, downsampled to at most ``max_results`` steps per run.
+
+        Each run's first and last step in ``[start_step, end_step]`` are always included and
+        the others are evenly spaced between them; each Metric names its run in ``run_id``.
+
+        Example::
+
+            points = client.get_metric_history_bulk_interval([run_a, run_b], "loss", 320)
+            by_run = {run: [m for m in points if m.run_id == run] for run in (run_a, run_b)}
+        """
+        return self._store.get_metric_history_bulk_interval(
+            list(run_ids), key, max_results, start_step=start_step, end_step=end_step
+        )
+
+    # ------------------------------------------------------------------ artifacts
+    def _artifact_repository(self, run_id: str) -> ArtifactRepository:
+        from wayline.artifacts.resolve import artifact_repository  # fsspec/httpx: when used
+
+        uri = self._store.get_run(run_id).info.artifact_uri
+        return artifact_repository(uri, self._tracking_uri)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Upload a local file into the run's artifact directory ``artifact_path``.
+
+        Example::
+
+            client.log_artifact(run_id, "confusion.png", artifact_path="plots")
+        """
+        self._artifact_repository(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Upload every file under a local directory, keeping its layout.
+
+        Example::
+
+            client.log_artifacts(run_id, "outputs/", artifact_path="outputs")
+        """
+        self._artifact_repository(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Save ``text`` (UTF-8) as the artifact ``artifact_file``.
+
+        Example::
+
+            client.log_text(run_id, "all good", "notes/summary.txt")
+        """
+        with self._artifact_repository(run_id).open_write(artifact_file) as sink:
+            sink.write(text.encode("utf-8"))
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml.
+
+        Example::
+
+            client.log_dict(run_id, {"layers": [64, 32]}, "config.yaml")
+        """
+        from wayline.artifacts.codec import dict_as_text
+
+        self.log_text(run_id, dict_as_text(dictionary, artifact_file), artifact_file)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and directories directly under ``path`` in the run's artifacts.
+
+        Example::
+
+            for info in client.list_artifacts(run_id, "plots"):
+                print(info.path, info.is_dir, info.file_size)
+        """
+        return self._artifact_repository(run_id).list_artifacts(path)
+
+    def download_artifacts(
+        self, run_id: str, path: str, dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Download a run artifact (file or directory) and return its local path.
+
+        Example::
+
+            local = client.download_artifacts(run_id, "plots", dst_path="/tmp/run-plots")
+        """
+        return self._artifact_repository(run_id).download_artifacts(path, dst_path)
 
     def flush_async(self, run_id: str | None = None) -> None:
         """Write values queued with ``synchronous=False`` (of one run, or all) and raise failures.

@@ -37,7 +37,7 @@ class ActiveRun(Run):
     """
 
     def __init__(self, run: Run) -> None:
-        Run.__init__(self, run.info, run.data, run.inputs)
+        Run.__init__(self, run.info, run.data, run.inputs, run.outputs)
 
     def __enter__(self) -> ActiveRun:
         return self

@@ -33,6 +33,7 @@ from wayline.tracking.fluent import (
     search_experiments,
     start_run,
 )
+from wayline.tracking.fluent_models import get_active_model_id
 from wayline.tracking.values import metric_value, param_value, tag_value
 
 if TYPE_CHECKING:
@@ -46,11 +47,15 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> RunOperations | None:
     """Log one point of a metric to the active run (or ``run_id``).
 
     ``synchronous=False`` (or ``MLFLOW_ENABLE_ASYNC_LOGGING=true``) queues it and returns at once;
-    it is written in the background and flushed at ``end_run``.
+    it is written in the background and flushed at ``end_run``. With ``model_id`` (by default
+    the one ``set_active_model`` chose) the point is also a metric of that logged model, and
+    with ``dataset`` it is recorded for that dataset (logged as a run input first).
 
     Example::
 
@@ -60,7 +65,17 @@ def log_metric(
     if run_id is None:
         stack = _state.stack
         run_id = stack[-1].info.run_id if stack else start_run().info.run_id
-    return client().log_metric(run_id, key, value, timestamp, step, synchronous)
+    model_id = model_id or get_active_model_id()
+    if model_id is None and dataset is None:
+        return client().log_metric(run_id, key, value, timestamp, step, synchronous)
+    name = digest = None
+    if dataset is not None:
+        entity = dataset if isinstance(dataset, Dataset) else _dataset_entity(dataset)
+        client().log_inputs(run_id, [DatasetInput(entity)])
+        name, digest = entity.name, entity.digest
+    return client().log_metric(
+        run_id, key, value, timestamp, step, synchronous, name, digest, model_id
+    )
 
 
 def log_metrics(

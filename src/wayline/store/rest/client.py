@@ -5,26 +5,35 @@ Transport rules follow spec rest-tracking.md §1: JSON bodies for writes, query 
 MLflow's client retry policy (exponential backoff with jitter, ``Retry-After`` honoured).
 
 Nothing here reads the environment: ``rest_settings_from_env`` is handed the mapping by the one
-caller that may read it (``wayline.store.resolve``) and returns a frozen ``RestSettings``.
+caller that may read it (``wayline.store.resolve``) and returns a frozen ``RestSettings``. When
+the mapping names no username or password, it looks in MLflow's credentials file,
+``~/.mlflow/credentials`` (``$HOME`` taken from the mapping).
+
+Every request identifies the client (spec §1.5): ``User-Agent: wayline-python-client/<version>``
+and ``X-MLflow-Client-Version`` with the MLflow protocol version Wayline speaks.
 """
 
 from __future__ import annotations
 
 import base64
+import configparser
 import email.utils
 import json
+import os
 import random
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from wayline.errors import InvalidParameter, WaylineError
-from wayline.protocol import JsonDict, Route, encode_query, encode_request, urls
+from wayline.protocol import JsonDict, Route, encode_query, encode_request, expand_path, urls
+from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
 
 # Writes MLflow's client may resend after a 5xx or a dropped connection, because replaying them
 # is harmless (spec §1.4). Every other POST is retried only when the server never processed it.
@@ -40,6 +49,7 @@ RETRY_SAFE_ROUTES = frozenset(
         "RestoreRun",
         "SearchRuns",
         "SearchExperiments",
+        "SearchLoggedModels",
     }
 )
 
@@ -71,10 +81,19 @@ _CODE_BY_STATUS = {
 _BODY_EXCERPT = 500
 
 
-def _user_agent() -> str:
+CREDENTIALS_SECTION = "mlflow"
+
+
+def client_headers(settings: RestSettings) -> dict[str, str]:
+    """Headers on every request: who the client is, and its credentials if any."""
     from wayline import __version__
 
-    return f"wayline/{__version__}"
+    return {
+        "User-Agent": f"wayline-python-client/{__version__}",
+        # Servers read this as the MLflow client version, so it names the protocol we speak.
+        "X-MLflow-Client-Version": MLFLOW_PROTOCOL_VERSION,
+        **auth_headers(settings),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +135,45 @@ def _number(environ: Mapping[str, str], suffix: str, default: float) -> float:
         raise WaylineError(f"Invalid value {value!r} for {suffix}: expected a number.") from None
 
 
+def read_credentials_file(path: Path) -> tuple[str | None, str | None]:
+    """``(username, password)`` from MLflow's credentials file; Nones when it is absent.
+
+    The file is INI-style::
+
+        [mlflow]
+        mlflow_tracking_username = alice
+        mlflow_tracking_password = secret
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        found = parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise WaylineError(f"Cannot read the credentials file {path}: {exc}") from None
+    if not found or not parser.has_section(CREDENTIALS_SECTION):
+        return None, None
+    section = parser[CREDENTIALS_SECTION]
+    username = section.get("mlflow_tracking_username") or None
+    password = section.get("mlflow_tracking_password") or None
+    return username, password
+
+
+def credentials_path(environ: Mapping[str, str]) -> Path:
+    """Where MLflow's client keeps credentials: ``~/.mlflow/credentials``."""
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return Path(home) / ".mlflow" / "credentials"
+
+
 def rest_settings_from_env(environ: Mapping[str, str]) -> RestSettings:
-    """Settings from ``WAYLINE_*`` variables, falling back to their ``MLFLOW_*`` names."""
+    """Settings from ``WAYLINE_*`` variables, falling back to their ``MLFLOW_*`` names.
+
+    A username or password missing from the variables comes from ``~/.mlflow/credentials``.
+    """
+    username = _first(environ, "WAYLINE_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
+    password = _first(environ, "WAYLINE_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD")
+    if username is None or password is None:
+        file_username, file_password = read_credentials_file(credentials_path(environ))
+        username = username or file_username
+        password = password or file_password
     cert_path = _first(
         environ, "WAYLINE_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH"
     )
@@ -130,8 +186,8 @@ def rest_settings_from_env(environ: Mapping[str, str]) -> RestSettings:
         max_retries=int(_number(environ, "HTTP_REQUEST_MAX_RETRIES", 7)),
         backoff_factor=_number(environ, "HTTP_REQUEST_BACKOFF_FACTOR", 2.0),
         backoff_jitter=_number(environ, "HTTP_REQUEST_BACKOFF_JITTER", 1.0),
-        username=_first(environ, "WAYLINE_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME"),
-        password=_first(environ, "WAYLINE_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD"),
+        username=username,
+        password=password,
         token=_first(environ, "WAYLINE_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN"),
         verify=verify,
     )
@@ -145,6 +201,19 @@ def auth_headers(settings: RestSettings) -> dict[str, str]:
     if settings.token:
         return {"Authorization": f"Bearer {settings.token}"}
     return {}
+
+
+def tls_verify(base_url: str, settings: RestSettings) -> bool | ssl.SSLContext:
+    """httpx's ``verify`` for a client of ``base_url``.
+
+    Redirects are not followed, so a plain-http client never speaks TLS; skipping the default
+    context saves loading the CA bundle (tens of ms) on every client opened. httpx 0.28
+    deprecates a path for ``verify``, so a CA bundle goes in through an SSLContext.
+    """
+    if base_url.lower().startswith("http://"):
+        return False
+    verify = settings.verify
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 def error_from_response(response: httpx.Response) -> WaylineError:
@@ -231,20 +300,11 @@ class RestClient:
             if self._client is None:
                 self._client = httpx.Client(
                     timeout=httpx.Timeout(self.settings.timeout),
-                    headers={"User-Agent": _user_agent(), **auth_headers(self.settings)},
+                    headers=client_headers(self.settings),
                     transport=self._transport,
-                    verify=self._verify(),
+                    verify=tls_verify(self.base_url, self.settings),
                 )
             return self._client
-
-    def _verify(self) -> bool | ssl.SSLContext:
-        # Redirects are not followed, so a plain-http client never speaks TLS; skipping the
-        # default context saves loading the CA bundle (tens of ms) on every store opened.
-        if self.base_url.lower().startswith("http://"):
-            return False
-        # httpx 0.28 deprecates a path for ``verify``; a CA bundle goes in through an SSLContext.
-        verify = self.settings.verify
-        return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
     def close(self) -> None:
         with self._lock:
@@ -256,12 +316,21 @@ class RestClient:
         return self.base_url + urls(route)[0]
 
     def build_request(self, route: Route, values: Mapping[str, Any]) -> httpx.Request:
-        """The request for one RPC: a query string for GETs, a JSON body otherwise."""
+        """The request for one RPC: a query string for GETs, a JSON body otherwise.
+
+        Path parameters (``{model_id}``) are filled into the URL and left out of a GET's query;
+        a JSON body keeps them, as MLflow's client sends it: MLflow's server reads
+        FinalizeLoggedModel's ``model_id`` from the body, not the path.
+        """
         http = self._http()
         try:
+            url = self.url(route)
+            if route.path_fields:
+                url = expand_path(url, values)
             if route.method == "GET":
+                values = {k: v for k, v in values.items() if k not in route.path_fields}
                 params = tuple(encode_query(route, values))
-                return http.build_request("GET", self.url(route), params=params)
+                return http.build_request("GET", url, params=params)
             body = json.dumps(encode_request(route, values), separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             # A value of the wrong type (a string metric value, say) cannot be encoded; report
@@ -269,7 +338,7 @@ class RestClient:
             raise InvalidParameter(f"Invalid {route.name} request: {exc}") from exc
         return http.build_request(
             route.method,
-            self.url(route),
+            url,
             content=body.encode(),
             headers={"Content-Type": "application/json"},
         )
@@ -325,6 +394,10 @@ __all__ = [
     "RestClient",
     "RestSettings",
     "auth_headers",
+    "client_headers",
+    "credentials_path",
     "error_from_response",
+    "read_credentials_file",
     "rest_settings_from_env",
+    "tls_verify",
 ]

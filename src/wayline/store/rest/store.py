@@ -6,17 +6,20 @@ protocol's decoders, so the JSON this store sends is exactly what the server's r
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from wayline.entities import (
     DatasetInput,
+    DatasetSummary,
     Experiment,
     ExperimentTag,
     Metric,
+    ModelInput,
     PagedList,
     Param,
     Run,
@@ -27,6 +30,7 @@ from wayline.entities import (
 from wayline.errors import NotFound, WaylineError
 from wayline.protocol import (
     JsonDict,
+    decode_dataset_summary,
     decode_experiment,
     decode_metric,
     decode_page,
@@ -35,14 +39,19 @@ from wayline.protocol import (
     route,
 )
 from wayline.store.rest.client import RestClient, RestSettings
-from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from wayline.store.rest.logged_models import LoggedModelsRest
+from wayline.store.tracking import (
+    BULK_INTERVAL_MAX_RESULTS,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    TrackingStore,
+)
 from wayline.validation import validate_experiment_name
 
 # Page size used to walk a whole metric history, as MLflow's client does.
 METRIC_HISTORY_PAGE = 25000
 
 
-class RestStore(TrackingStore):
+class RestStore(LoggedModelsRest, TrackingStore):
     """Tracking store that forwards every call to a tracking server at ``base_url``.
 
     Example::
@@ -177,6 +186,9 @@ class RestStore(TrackingStore):
     def restore_run(self, run_id: str) -> None:
         self._call("RestoreRun", run_id=run_id)
 
+    def record_logged_model(self, run_id: str, model: Mapping[str, Any]) -> None:
+        self._call("LogModel", run_id=run_id, model_json=json.dumps(dict(model)))
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -231,8 +243,17 @@ class RestStore(TrackingStore):
             "LogBatch", run_id=run_id, metrics=list(metrics), params=list(params), tags=list(tags)
         )
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
-        self._call("LogInputs", run_id=run_id, datasets=list(datasets))
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[ModelInput] = (),
+    ) -> None:
+        self._call("LogInputs", run_id=run_id, datasets=list(datasets), models=list(models) or None)
+
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        body = self._call("SearchDatasets", experiment_ids=list(experiment_ids))
+        return [decode_dataset_summary(item) for item in body.get("dataset_summaries", [])]
 
     def get_metric_history(
         self,
@@ -252,6 +273,24 @@ class RestStore(TrackingStore):
             if not page.token:
                 return PagedList(points)
             token = page.token
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = BULK_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        body = self._call(
+            "GetMetricHistoryBulkInterval",
+            run_ids=list(run_ids),
+            metric_key=metric_key,
+            max_results=max_results,
+            start_step=start_step,
+            end_step=end_step,
+        )
+        return list(decode_page(body, "metrics", decode_metric))
 
     def _metric_page(
         self, run_id: str, metric_key: str, max_results: int, page_token: str | None

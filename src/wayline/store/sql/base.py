@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from wayline.entities import LifecycleStage
 from wayline.errors import InvalidParameter, NotFound
-from wayline.store.sql.engine import build_engine, write_engine
+from wayline.store.sql.engine import build_engine, transaction, write_engine
 from wayline.store.sql.tables import runs
 
 T = TypeVar("T")
@@ -238,11 +238,15 @@ class SqlBase:
         self,
         db_uri: str,
         default_artifact_root: str | None = None,
+        *,
+        truncate_long_values: bool = True,
         **engine_options: Any,
     ) -> None:
         from wayline.store.sql.migrate import ensure_schema
 
         self.db_uri = db_uri
+        # MLflow's default: over-long run param/tag values are cut, not refused (validation.py).
+        self.truncate_long_values = truncate_long_values
         self.artifact_root = resolve_artifact_root(default_artifact_root)
         self.engine: Engine = build_engine(db_uri, **engine_options)
         self.dialect: str = self.engine.dialect.name
@@ -254,12 +258,12 @@ class SqlBase:
             raise
 
     def _read(self) -> AbstractContextManager[Connection]:
-        """A read transaction (a consistent snapshot on SQLite)."""
-        return self.engine.begin()
+        """A read transaction (a consistent snapshot on SQLite); see ``transaction``."""
+        return transaction(self.engine)
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A write transaction; on SQLite it holds the write lock from its first statement."""
-        return self._writer.begin()
+        return transaction(self._writer)
 
     def close(self) -> None:
         """Close pooled connections (the store stays usable; new ones open on demand)."""

@@ -5,21 +5,32 @@ UI, a notebook) may write one file at once. Each connection runs in WAL mode wit
 timeout, and every write transaction starts with ``BEGIN IMMEDIATE`` so that it takes the write
 lock up front: a deferred transaction that later tries to write can fail at once with "database
 is locked" (its snapshot may be stale, so SQLite cannot make it wait), an immediate one waits.
+A ``?timeout=SECONDS`` query on a SQLite URI replaces the 60 s busy timeout.
+
+Store calls run their transactions through ``transaction(engine)``, the one place where a
+database that is busy or unreachable (a lock held past the busy timeout, a dropped connection, a
+deadlock, an exhausted pool) becomes ``TemporarilyUnavailable`` (HTTP 503, which clients retry)
+instead of an internal error.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
 import weakref
+from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from wayline.errors import WaylineError
+from wayline.errors import TemporarilyUnavailable, WaylineError
+
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Execution option carried by the write engine: the "begin" hook reads it to pick the BEGIN.
@@ -103,7 +114,16 @@ def _build_engine(uri: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
-    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    busy_ms = SQLITE_BUSY_TIMEOUT_MS
+    if "timeout" in url.query:
+        try:
+            busy_ms = int(float(str(url.query["timeout"])) * 1000)
+        except ValueError:
+            raise WaylineError(
+                f"Invalid timeout {url.query['timeout']!r} in the SQLite URI: expected seconds."
+            ) from None
+        url = url.difference_update_query(["timeout"])
+    options: dict[str, Any] = {"connect_args": {"timeout": busy_ms / 1000}}
     memory = is_memory_sqlite(url)
     if memory:
         # One shared connection, or every checkout would see its own empty database.
@@ -114,19 +134,19 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         options["max_overflow"] = 10
     options.update(kwargs)
     engine = create_engine(url, **options)
-    event.listen(engine, "connect", _sqlite_on_connect(wal=not memory))
+    event.listen(engine, "connect", _sqlite_on_connect(wal=not memory, busy_ms=busy_ms))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(wal: bool) -> Any:
+def _sqlite_on_connect(wal: bool, busy_ms: int) -> Any:
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # The driver's own transaction handling is off: it would start deferred transactions
         # lazily before DML and commit before DDL. We emit BEGIN ourselves (see _sqlite_on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA case_sensitive_like = ON")
             if wal:
@@ -166,4 +186,90 @@ def write_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
-__all__ = ["build_engine", "is_memory_sqlite", "normalize_url", "write_engine"]
+class transaction:
+    """``engine.begin()`` whose transient database failures raise ``TemporarilyUnavailable``.
+
+    A class rather than a generator-based context manager: it wraps every store call, so it
+    stays as cheap as one extra frame on the way in and out.
+    """
+
+    __slots__ = ("_engine", "_inner")
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._inner = engine.begin()
+
+    def __enter__(self) -> Connection:
+        try:
+            return self._inner.__enter__()
+        except Exception as exc:
+            _raise_if_transient(exc, self._engine)
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        try:
+            suppressed = bool(self._inner.__exit__(exc_type, exc, tb))
+        except Exception as error:  # the commit (or the rollback) itself failed
+            _raise_if_transient(error, self._engine)
+            raise
+        if isinstance(exc, Exception) and not suppressed:
+            _raise_if_transient(exc, self._engine)
+        return suppressed
+
+
+# MySQL/MariaDB error numbers that mean "try again": too many connections, server shutting
+# down, lock wait timeout, deadlock, connection killed, can't connect, server gone away, lost
+# connection, idle disconnect. PyMySQL reports many permanent errors (an unknown column) as
+# OperationalError too, so the class alone does not tell.
+_MYSQL_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 4031})
+
+
+def _transient_reason(exc: BaseException, engine: Engine) -> str | None:
+    """Why ``exc`` is a passing condition of the database, or None when it is not one."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return "no database connection became free in time"
+    orig: BaseException = exc
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return "the database connection was lost"
+        orig = exc.orig if isinstance(exc.orig, BaseException) else exc
+    if isinstance(orig, sqlite3.OperationalError):
+        # Other SQLite OperationalErrors (no such table, syntax) are bugs, not load.
+        message = str(orig).lower()
+        return "the database is locked" if "locked" in message or "busy" in message else None
+    dbapi = engine.dialect.loaded_dbapi
+    operational = getattr(dbapi, "OperationalError", None)
+    if operational is None or not isinstance(orig, operational):
+        return None
+    if engine.dialect.name == "mysql":
+        code = orig.args[0] if orig.args else None
+        return "the database is busy or unreachable" if code in _MYSQL_TRANSIENT else None
+    # PostgreSQL: OperationalError is connection failures, serialization failures, deadlocks,
+    # lock and statement timeouts, too many clients, shutdowns; permanent errors have other
+    # classes (ProgrammingError, IntegrityError, DataError).
+    return "the database is busy or unreachable"
+
+
+def _raise_if_transient(exc: BaseException, engine: Engine) -> None:
+    reason = _transient_reason(exc, engine)
+    if reason is None:
+        return
+    # The driver's text names hosts and files: it goes to the log, never into the answer.
+    logger.warning("database temporarily unavailable: %s", exc)
+    raise TemporarilyUnavailable(
+        f"Temporarily unavailable: {reason}. Retry the request later."
+    ) from exc
+
+
+__all__ = [
+    "build_engine",
+    "is_memory_sqlite",
+    "normalize_url",
+    "transaction",
+    "write_engine",
+]

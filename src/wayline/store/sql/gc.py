@@ -1,4 +1,4 @@
-"""Permanent removal of soft-deleted runs and experiments (``wayline gc``).
+"""Permanent removal of soft-deleted runs, experiments and logged models (``wayline gc``).
 
 Only what is already deleted can be purged. Children are deleted explicitly rather than through
 ``ON DELETE CASCADE`` so that the purge is complete even where foreign keys are not enforced.
@@ -23,15 +23,37 @@ from wayline.store.sql.tables import (
     experiments,
     input_tags,
     latest_metrics,
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    logged_models,
     metric_history,
     params,
     run_inputs,
+    run_model_inputs,
+    run_model_outputs,
     runs,
     tags,
 )
 
 DELETED = LifecycleStage.DELETED.value
-_RUN_CHILDREN = (metric_history, latest_metrics, params, tags, input_tags, run_inputs)
+_RUN_CHILDREN = (
+    metric_history,
+    latest_metrics,
+    params,
+    tags,
+    input_tags,
+    run_inputs,
+    run_model_inputs,
+    run_model_outputs,
+)
+_MODEL_CHILDREN = (
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    run_model_inputs,
+    run_model_outputs,
+)
 
 
 class Purged(NamedTuple):
@@ -72,6 +94,7 @@ def purge_deleted(
         run_keys = sorted(set(run_keys))
         locations = _artifact_locations(conn, run_keys, exp_keys)
         _delete_runs(conn, run_keys)
+        locations += _delete_logged_models(conn, exp_keys, threshold, sweep)
         _delete_experiments(conn, exp_keys)
     return Purged(run_keys, [str(key) for key in exp_keys], locations)
 
@@ -152,6 +175,35 @@ def _delete_runs(conn: Connection, run_ids: Sequence[str]) -> None:
         for table in _RUN_CHILDREN:
             conn.execute(delete(table).where(table.c.run_id.in_(chunk)))
         conn.execute(delete(runs).where(runs.c.run_id.in_(chunk)))
+
+
+def _delete_logged_models(
+    conn: Connection, experiment_ids: Sequence[int], threshold: int | None, sweep: bool
+) -> list[str]:
+    """Purge every logged model of purged experiments and, in a sweep, the deleted ones.
+
+    Returns the artifact locations of the latter (the others lie inside their experiment's).
+    """
+    model_ids: list[str] = []
+    for chunk in chunks(experiment_ids):
+        query = select(logged_models.c.model_id).where(logged_models.c.experiment_id.in_(chunk))
+        model_ids.extend(conn.execute(query).scalars())
+    locations: list[str] = []
+    if sweep:
+        lm = logged_models.c
+        query = select(lm.model_id, lm.artifact_location).where(lm.lifecycle_stage == DELETED)
+        if threshold is not None:
+            query = query.where(lm.deleted_time <= threshold)
+        of_purged_experiments = set(model_ids)
+        for model_id, location in conn.execute(query):
+            if model_id not in of_purged_experiments:
+                model_ids.append(model_id)
+                locations.append(location)
+    for model_chunk in chunks(sorted(model_ids)):
+        for table in _MODEL_CHILDREN:
+            conn.execute(delete(table).where(table.c.model_id.in_(model_chunk)))
+        conn.execute(delete(logged_models).where(logged_models.c.model_id.in_(model_chunk)))
+    return locations
 
 
 def _delete_experiments(conn: Connection, experiment_ids: Sequence[int]) -> None:

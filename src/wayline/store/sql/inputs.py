@@ -1,4 +1,5 @@
-"""Datasets used by runs: one row per (name, digest) per experiment, linked to runs with tags."""
+"""Datasets used by runs: one row per (name, digest) per experiment, linked to runs with tags.
+(Logged models used by runs are linked here too; ``logged_models`` holds that part.)"""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from wayline.entities import Dataset, DatasetInput, InputTag
+from wayline.entities import Dataset, DatasetInput, DatasetSummary, InputTag, ModelInput
 from wayline.errors import InvalidParameter
-from wayline.store.sql.base import SqlBase, chunks, insert_ignore
+from wayline.store.sql.base import SqlBase, chunks, insert_ignore, parse_experiment_id
+from wayline.store.sql.logged_models import write_model_inputs
 from wayline.store.sql.tables import datasets, input_tags, run_inputs
+from wayline.store.tracking import SEARCH_DATASETS_MAX_RESULTS
 from wayline.validation import validate_dataset_inputs
 
 _DATASET_COLUMNS = (
@@ -62,11 +65,42 @@ def load_inputs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[Data
     return found
 
 
+CONTEXT_TAG = "mlflow.data.context"
+
+
 class InputsMixin(SqlBase):
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
+    def search_datasets(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        ids = [parse_experiment_id(experiment_id) for experiment_id in experiment_ids]
+        context = input_tags.alias("context")
+        query = (
+            select(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, context.c.value)
+            .distinct()
+            .join(run_inputs, run_inputs.c.dataset_id == datasets.c.dataset_id)
+            .outerjoin(
+                context,
+                (context.c.run_id == run_inputs.c.run_id)
+                & (context.c.dataset_id == run_inputs.c.dataset_id)
+                & (context.c.key == CONTEXT_TAG),
+            )
+            .where(datasets.c.experiment_id.in_(ids))
+            .order_by(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, context.c.value)
+            .limit(SEARCH_DATASETS_MAX_RESULTS)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [DatasetSummary(str(row[0]), row[1], row[2], row[3]) for row in rows]
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[ModelInput] = (),
+    ) -> None:
         validate_dataset_inputs(datasets)
         with self._write() as conn:
             experiment_id = self._active_run(conn, run_id)
+            if models:
+                write_model_inputs(conn, self.dialect, run_id, models)
             if not datasets:
                 return
             # The first occurrence of a (name, digest) in the call is the one recorded.

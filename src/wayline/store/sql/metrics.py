@@ -40,7 +40,10 @@ from wayline.store.sql.base import (
     gc_paused,
 )
 from wayline.store.sql.builders import new_metric
+from wayline.store.sql.logged_models import write_model_metrics
+from wayline.store.sql.sampled_history import sampled_history, validate_bulk_interval
 from wayline.store.sql.tables import latest_metrics, metric_history
+from wayline.store.tracking import BULK_INTERVAL_MAX_RESULTS
 from wayline.validation import metric_value_for_storage, validate_max_results, validate_metric
 
 _NAN = float("nan")
@@ -139,6 +142,9 @@ def write_metrics(conn: Connection, dialect: str, run_id: str, metrics: Sequence
         for key, (step, timestamp, has_value, value) in sorted(latest.items())
     ]
     driver_execute(conn, latest_upsert(dialect), upserts)
+    if any(metric.model_id for metric in metrics):
+        # Points logged with a model_id also belong to that logged model's metrics.
+        write_model_metrics(conn, dialect, run_id, metrics)
 
 
 _LATEST_SELECT = select(
@@ -209,3 +215,15 @@ class MetricsMixin(SqlBase):
                 token = encode_page_token(offset + max_results)
             new, key = new_metric, metric_key
             return PagedList([new(key, _NAN if n else v, ts, s) for ts, s, v, n in rows], token)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = BULK_INTERVAL_MAX_RESULTS,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        unique = validate_bulk_interval(run_ids, max_results, start_step, end_step)
+        with self._read() as conn:
+            return sampled_history(conn, unique, metric_key, max_results, start_step, end_step)

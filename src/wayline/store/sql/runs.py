@@ -6,9 +6,10 @@ params, tags, latest metrics and inputs for all of them at once (IN lists in chu
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, cast, select, update
@@ -20,6 +21,7 @@ from wayline.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
     ViewType,
@@ -40,6 +42,7 @@ from wayline.store.sql.base import (
 from wayline.store.sql.builders import new_param, new_tag
 from wayline.store.sql.experiments import experiment_row
 from wayline.store.sql.inputs import load_inputs
+from wayline.store.sql.logged_models import load_model_links
 from wayline.store.sql.metrics import load_latest
 from wayline.store.sql.tables import params as params_table
 from wayline.store.sql.tables import runs
@@ -47,6 +50,7 @@ from wayline.store.sql.tables import tags as tags_table
 from wayline.store.sql.values import RUN_NAME_TAG, write_tags
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_LIMIT
 from wayline.validation import (
+    MAX_TAG_VALUE_LENGTH,
     validate_max_results,
     validate_run_name,
     validate_tag,
@@ -102,6 +106,7 @@ def complete_runs(conn: Connection, infos: Sequence[RunInfo]) -> list[Run]:
         run_tags = _load_pairs(conn, tags_table, ids)
         latest = load_latest(conn, ids)
         inputs = load_inputs(conn, ids)
+        model_inputs, model_outputs = load_model_links(conn, ids)
         return [
             Run(
                 info,
@@ -110,7 +115,8 @@ def complete_runs(conn: Connection, infos: Sequence[RunInfo]) -> list[Run]:
                     run_params.get(info.run_id, []),
                     run_tags.get(info.run_id, []),
                 ),
-                RunInputs(inputs.get(info.run_id, [])),
+                RunInputs(inputs.get(info.run_id, []), model_inputs.get(info.run_id, [])),
+                RunOutputs(model_outputs.get(info.run_id, [])),
             )
             for info in infos
         ]
@@ -129,6 +135,23 @@ def _run_name(run_name: str | None, run_tags: Sequence[RunTag]) -> str:
     return name
 
 
+MODEL_HISTORY_TAG = "mlflow.log-model.history"
+# What a run's model history keeps of each MLmodel, as MLflow does: not its signature, examples
+# or flavor configs, so the tag stays small.
+_HISTORY_FIELDS = ("run_id", "utc_time_created", "artifact_path", "model_uuid")
+
+
+def model_history_entry(model: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry of ``mlflow.log-model.history`` for one MLmodel (given as a dict)."""
+    entry = {key: model[key] for key in _HISTORY_FIELDS if key in model}
+    flavors = model.get("flavors") or {}
+    entry["flavors"] = {
+        name: {k: v for k, v in conf.items() if k != "config"} if isinstance(conf, dict) else conf
+        for name, conf in flavors.items()
+    }
+    return entry
+
+
 class RunsMixin(SqlBase):
     def create_run(
         self,
@@ -138,8 +161,7 @@ class RunsMixin(SqlBase):
         tags: Sequence[RunTag] = (),
         run_name: str | None = None,
     ) -> Run:
-        for tag in tags:
-            validate_tag(tag)
+        tags = [validate_tag(tag, truncate=self.truncate_long_values) for tag in tags]
         name = _run_name(run_name, tags)
         user_id = user_id or ""
         validate_user_id(user_id)
@@ -218,6 +240,28 @@ class RunsMixin(SqlBase):
                 write_tags(conn, self.dialect, run_id, [RunTag(RUN_NAME_TAG, run_name)])
             row = conn.execute(_INFO_BY_ID, {"run_id": run_id}).one()
         return RunInfo(*row)
+
+    def record_logged_model(self, run_id: str, model: Mapping[str, Any]) -> None:
+        entry = model_history_entry(model)
+        with self._write() as conn:
+            self._active_run(conn, run_id)
+            # Appends are read-modify-write: lock the run's row so concurrent ones on
+            # PostgreSQL/MySQL queue up (SQLite's write transaction already serialises them).
+            conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id).with_for_update())
+            previous = conn.execute(
+                select(tags_table.c.value).where(
+                    tags_table.c.run_id == run_id, tags_table.c.key == MODEL_HISTORY_TAG
+                )
+            ).scalar()
+            value = json.dumps([*(json.loads(previous) if previous else []), entry])
+            if len(value) > MAX_TAG_VALUE_LENGTH:
+                # Cutting it, as other long tag values are cut, would leave broken JSON.
+                raise InvalidParameter(
+                    f"Run {run_id} has logged too many models for its {MODEL_HISTORY_TAG} tag "
+                    f"({len(value)} characters, at most {MAX_TAG_VALUE_LENGTH}); log new "
+                    "models as logged models (log_model in MLflow 3) instead."
+                )
+            write_tags(conn, self.dialect, run_id, (RunTag(MODEL_HISTORY_TAG, value),))
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.DELETED, now_ms())

@@ -1,7 +1,7 @@
 """``SqlStore``: the tracking store on SQLite, PostgreSQL or MySQL/MariaDB.
 
 The class only composes the parts; each family of operations lives in its own module
-(experiments, runs, values and metrics, inputs) as a mixin over ``SqlBase``.
+(experiments, runs, values and metrics, inputs, logged models) as a mixin over ``SqlBase``.
 """
 
 from __future__ import annotations
@@ -10,19 +10,24 @@ from typing import Any
 
 from wayline.store.sql.experiments import ExperimentsMixin
 from wayline.store.sql.inputs import InputsMixin
+from wayline.store.sql.logged_models import LoggedModelsMixin
 from wayline.store.sql.runs import RunsMixin
 from wayline.store.sql.values import ValuesMixin
 from wayline.store.tracking import TrackingStore
 
 
-class SqlStore(ExperimentsMixin, RunsMixin, ValuesMixin, InputsMixin, TrackingStore):
+class SqlStore(
+    ExperimentsMixin, RunsMixin, ValuesMixin, InputsMixin, LoggedModelsMixin, TrackingStore
+):
     """Tracking store on a SQL database.
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///wayline.db``, ``postgresql://u@host/db``,
     ``mysql://u@host/db``); an empty database gets the schema and the Default experiment.
     ``default_artifact_root`` is where new experiments put artifacts (``<root>/<experiment_id>``),
-    by default ``./wayline-artifacts`` made absolute. ``engine_options`` go to
-    ``sqlalchemy.create_engine`` (pool sizes, for instance).
+    by default ``./wayline-artifacts`` made absolute. A run param or tag value over MLflow's
+    limit (6000/8000 characters) is truncated to it, as MLflow's store does, unless
+    ``truncate_long_values`` is False: then it is refused with InvalidParameter.
+    ``engine_options`` go to ``sqlalchemy.create_engine`` (pool sizes, for instance).
 
     Example::
 
@@ -35,9 +40,16 @@ class SqlStore(ExperimentsMixin, RunsMixin, ValuesMixin, InputsMixin, TrackingSt
         self,
         db_uri: str,
         default_artifact_root: str | None = None,
+        *,
+        truncate_long_values: bool = True,
         **engine_options: Any,
     ) -> None:
-        super().__init__(db_uri, default_artifact_root, **engine_options)
+        super().__init__(
+            db_uri,
+            default_artifact_root,
+            truncate_long_values=truncate_long_values,
+            **engine_options,
+        )
 
 
 __all__ = ["SqlStore"]

@@ -207,3 +207,101 @@ input_tags = Table(
     Column("value", String(500), nullable=False),
     **CLUSTERED,
 )
+
+# ---------------------------------------------------------------- logged models (MLflow 3)
+# ``status`` holds the wire name (LOGGED_MODEL_READY), so filters compare and LIKE it directly.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(34), primary_key=True),  # "m-" + 32 hex
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2000), nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("status_message", String(1000)),
+    Column("deleted_time", BigInteger),
+    Index(None, "experiment_id", "lifecycle_stage", "creation_timestamp_ms"),
+    Index(None, "name"),
+    Index(None, "model_type"),
+    Index(None, "status"),
+    Index(None, "source_run_id"),
+    Index(None, "last_updated_timestamp_ms"),
+    Index(None, "lifecycle_stage", "deleted_time"),
+    **MYSQL,
+)
+
+
+def _model_fk() -> ForeignKey:
+    return ForeignKey("logged_models.model_id", ondelete="CASCADE")
+
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(34), _model_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(8000), nullable=False),
+    Index(None, "key", "value", mysql_length={"value": 200}),
+    **CLUSTERED,
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(34), _model_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(6000), nullable=False),
+    Index(None, "key", "value", mysql_length={"value": 200}),
+    **CLUSTERED,
+)
+
+# Every point logged with a model_id. The natural key (point, run, dataset name and digest) is
+# too long for a MySQL index in utf8mb4, so ``point_id`` is a digest of it: a replayed write is
+# ignored, as in ``metric_history``. NaN is stored as in the run tables (value 0, ``is_nan``).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_id", String(34), _model_fk(), primary_key=True),
+    Column("point_id", String(32), primary_key=True),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("run_id", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    # Search reads one key across models (filters, orders); loading a model reads its rows.
+    Index(None, "key", "model_id"),
+    **CLUSTERED,
+)
+
+# Which logged models a run used (LogInputs ``models``) and produced (LogOutputs).
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("model_id", String(34), _model_fk(), primary_key=True),
+    Index(None, "model_id"),
+    **CLUSTERED,
+)
+
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    Column("run_id", String(32), _run_fk(), primary_key=True),
+    Column("model_id", String(34), _model_fk(), primary_key=True),
+    Column("step", BigInteger, primary_key=True),
+    Index(None, "model_id"),
+    **CLUSTERED,
+)

@@ -74,13 +74,14 @@ def write_tags(conn: Connection, dialect: str, run_id: str, items: Sequence[RunT
 
 class ValuesMixin(MetricsMixin, SqlBase):
     def log_param(self, run_id: str, param: Param) -> None:
-        validate_param(param)
+        # Truncated before the immutability check, so re-logging a long value is idempotent.
+        param = validate_param(param, truncate=self.truncate_long_values)
         with self._write() as conn:
             self._active_run(conn, run_id)
             write_params(conn, self.dialect, run_id, (param,))
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
-        validate_tag(tag)
+        tag = validate_tag(tag, truncate=self.truncate_long_values)
         with self._write() as conn:
             self._active_run(conn, run_id)
             write_tags(conn, self.dialect, run_id, (tag,))
@@ -98,7 +99,7 @@ class ValuesMixin(MetricsMixin, SqlBase):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        validate_batch(metrics, params, tags)
+        params, tags = validate_batch(metrics, params, tags, truncate=self.truncate_long_values)
         with self._write() as conn:
             self._active_run(conn, run_id)
             if params:

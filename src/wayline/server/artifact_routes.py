@@ -1,0 +1,276 @@
+"""The artifact proxy (spec rest-tracking.md §9), ``server-info`` and the ListArtifacts RPC.
+
+The proxy stores under ``ServerSettings.artifacts_destination`` through an
+``FsspecArtifactRepository``, so every path is checked by ``wayline.artifacts.paths`` (and, for a
+local destination, must resolve inside it). Bytes stream both ways: a PUT body goes to storage
+in bounded chunks as it arrives (the body is never read whole), and a GET streams the file back
+as an attachment, with ``nosniff`` and a sandboxing CSP, so an HTML, SVG or JS artifact is never
+rendered in the server's origin.
+
+ListArtifacts and ListLoggedModelArtifacts live in the tracking route table, whose handlers
+see only the store and the request values; ``listing_handlers(destination)`` binds the proxy's
+storage when the app is built, and ``artifact_handlers(settings)`` is what the app factory
+hands to the tracking router.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlparse
+
+import anyio
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Router
+
+from wayline.artifacts.codec import encode_file_info
+from wayline.artifacts.fsspec_repo import FsspecArtifactRepository, is_local_uri, local_root
+from wayline.artifacts.paths import invalid_path, join_relative, safe_relative_path
+from wayline.artifacts.repository import (
+    CHUNK_SIZE,
+    ArtifactRepository,
+    ArtifactSink,
+    artifact_name,
+)
+from wayline.artifacts.resolve import artifact_repository
+from wayline.errors import InvalidParameter, WaylineError
+from wayline.protocol import JsonDict, run_id_of
+from wayline.server.settings import ServerSettings
+from wayline.store.tracking import TrackingStore
+
+Handler = Callable[[TrackingStore, Mapping[str, Any]], JsonDict]
+
+PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+SERVER_INFO_URLS = ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info")
+
+# Upload bytes are handed to storage in pieces of about this size: bounded memory, few hops
+# to the thread pool.
+UPLOAD_FLUSH_BYTES = CHUNK_SIZE
+
+# Sent with every download: even opened directly, an artifact runs no script in the server's
+# origin. (``X-Content-Type-Options: nosniff`` is on every response: SecurityMiddleware.)
+DOWNLOAD_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+def _json(body: JsonDict, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
+
+
+def destination_repository(destination: str) -> FsspecArtifactRepository:
+    """The repository the proxy stores in; a relative local destination is fixed now, so a
+    later change of working directory cannot move it."""
+    if is_local_uri(destination):
+        destination = local_root(destination)
+    repo = artifact_repository(destination)
+    if not isinstance(repo, FsspecArtifactRepository):
+        raise InvalidParameter(f"The artifact destination must be storage, not {destination!r}")
+    return repo
+
+
+# ---------------------------------------------------------------- proxy endpoints
+def _media_type(path: str) -> str:
+    return mimetypes.guess_type(artifact_name(path))[0] or "application/octet-stream"
+
+
+def _stream(source: BinaryIO) -> Iterator[bytes]:
+    # Starlette runs a sync iterator in the thread pool, chunk by chunk.
+    with source:
+        while chunk := source.read(CHUNK_SIZE):
+            yield chunk
+
+
+def _download_headers(name: str) -> dict[str, str]:
+    quoted = quote(name)
+    # RFC 6266: a plain quoted name when it is safe ASCII, else the UTF-8 ``filename*`` form.
+    disposition = (
+        f'attachment; filename="{name}"'
+        if quoted == name
+        else f"attachment; filename*=utf-8''{quoted}"
+    )
+    return {**DOWNLOAD_HEADERS, "Content-Disposition": disposition}
+
+
+async def _download(repo: FsspecArtifactRepository, relative: str) -> Response:
+    headers = _download_headers(artifact_name(relative))
+    local = await run_in_threadpool(repo.local_path, relative)
+    if local is not None:
+        return FileResponse(local, media_type=_media_type(relative), headers=headers)
+    source = await run_in_threadpool(repo.open_artifact, relative)
+    return StreamingResponse(_stream(source), media_type=_media_type(relative), headers=headers)
+
+
+async def _upload(repo: ArtifactRepository, relative: str, request: Request) -> Response:
+    if not relative:
+        raise invalid_path()
+    sink = await run_in_threadpool(repo.open_sink, relative)
+    try:
+        pending = bytearray()
+        async for chunk in request.stream():
+            pending += chunk
+            if len(pending) >= UPLOAD_FLUSH_BYTES:
+                await run_in_threadpool(sink.write, pending)
+                pending = bytearray()
+        if pending:
+            await run_in_threadpool(sink.write, pending)
+        await run_in_threadpool(sink.commit)
+    except ClientDisconnect:
+        await _discard(sink)
+        return Response(status_code=400)  # nobody is left to read it; no error to log either
+    except BaseException:
+        await _discard(sink)
+        raise
+    return _json({})
+
+
+async def _discard(sink: ArtifactSink) -> None:
+    # A dropped client or a failed write leaves nothing behind; shielded so that a cancelled
+    # request still cleans up.
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(sink.discard)
+
+
+def proxy_endpoints(
+    repo: FsspecArtifactRepository,
+) -> tuple[Callable[[Request], Any], Callable[[Request], Any]]:
+    """``(one artifact: GET/HEAD/PUT/DELETE, listing: GET ?path=)`` over ``repo``."""
+
+    async def artifact(request: Request) -> Response:
+        relative = safe_relative_path(request.path_params["path"])
+        if request.method in ("GET", "HEAD"):
+            return await _download(repo, relative)
+        if request.method == "PUT":
+            return await _upload(repo, relative, request)
+        if not relative:
+            raise invalid_path()  # DELETE of the root would wipe every experiment's artifacts
+        await run_in_threadpool(repo.delete_artifacts, relative)
+        return _json({})
+
+    async def listing(request: Request) -> Response:
+        infos = await run_in_threadpool(repo.list_artifacts, request.query_params.get("path"))
+        if not infos:
+            return _json({})  # a file, a missing path or an empty directory (spec §9)
+        return _json({"files": [encode_file_info(i, artifact_name(i.path)) for i in infos]})
+
+    return artifact, listing
+
+
+async def _not_implemented(request: Request) -> Response:
+    error = WaylineError(
+        "Multipart uploads and presigned URLs are not supported by this server's artifact storage.",
+        "NOT_IMPLEMENTED",
+    )
+    return _json(error.to_dict(), status_code=error.http_status)
+
+
+def server_info(settings: ServerSettings) -> JsonDict:
+    """The capability object MLflow's client reads before moving artifacts (spec §1.5)."""
+    scheme = urlparse(settings.backend_store_uri).scheme.split("+", 1)[0]
+    store_type = "SqlStore" if scheme in ("sqlite", "postgresql", "mysql") else None
+    return {
+        "store_type": store_type,
+        "workspaces_enabled": False,
+        "trace_archival_enabled": False,
+        "multipart_uploads_enabled": False,
+        "multipart_downloads_enabled": False,
+        "artifact_serving_enabled": settings.serve_artifacts,
+        "presigned_upload_run_id_supported": False,
+        "presigned_upload_model_id_supported": False,
+        "model_artifact_presigned_downloads_supported": False,
+        "features_enabled": {"gateway": False, "scheduled_issue_detection": False},
+        "tracking_auth": "",
+        "artifacts_presigned_only": False,
+    }
+
+
+def add_artifact_routes(router: Router, settings: ServerSettings) -> None:
+    """Mount ``server-info`` and, when ``settings.serve_artifacts``, the artifact proxy."""
+    info = server_info(settings)
+
+    async def answer_server_info(_: Request) -> Response:
+        return _json(info)
+
+    for url in SERVER_INFO_URLS:
+        router.add_route(url, answer_server_info, methods=["GET"], include_in_schema=False)
+    if not settings.serve_artifacts:
+        return
+    artifact, listing = proxy_endpoints(destination_repository(settings.artifacts_destination))
+    methods = ["GET", "HEAD", "PUT", "DELETE"]
+    for prefix in PROXY_PREFIXES:
+        add = router.add_route
+        add(f"{prefix}/artifacts", listing, methods=["GET"], include_in_schema=False)
+        add(f"{prefix}/artifacts/{{path:path}}", artifact, methods=methods, include_in_schema=False)
+        for action in ("create", "complete", "abort"):
+            url = f"{prefix}/mpu/{action}/{{path:path}}"
+            add(url, _not_implemented, methods=["POST"], include_in_schema=False)
+        add(f"{prefix}/presigned/{{path:path}}", _not_implemented, methods=["GET"])
+
+
+# ---------------------------------------------------------------- ListArtifacts RPC
+def _run_location(
+    root_uri: str, destination: ArtifactRepository | None
+) -> tuple[ArtifactRepository, str]:
+    """The repository holding a run's artifacts and the run root's path inside it."""
+    parsed = urlparse(root_uri)
+    if parsed.scheme != "mlflow-artifacts":
+        return artifact_repository(root_uri), ""
+    if destination is None:
+        raise InvalidParameter(
+            f"Artifacts at {root_uri!r} are served by the artifact proxy, which this server "
+            "does not run (start it with --serve-artifacts)."
+        )
+    return destination, safe_relative_path(parsed.path.lstrip("/"))
+
+
+def _listing(root_uri: str, path: str | None, proxy_repo: ArtifactRepository | None) -> JsonDict:
+    """``{root_uri, files}`` for the directory ``path`` under an artifact root."""
+    repo, prefix = _run_location(root_uri, proxy_repo)
+    infos = repo.list_artifacts(join_relative(prefix, safe_relative_path(path or None)) or None)
+    body: JsonDict = {"root_uri": root_uri}
+    if infos:
+        # Paths are relative to the artifact root (spec §4), not to the storage root.
+        cut = len(prefix) + 1 if prefix else 0
+        body["files"] = [encode_file_info(i, i.path[cut:]) for i in infos]
+    return body
+
+
+def listing_handlers(destination: str | None) -> dict[str, Handler]:
+    """ListArtifacts (a run's files) and ListLoggedModelArtifacts (a logged model's);
+    ``mlflow-artifacts:/`` roots resolve against ``destination`` (None: this server does not
+    proxy artifacts)."""
+    proxy_repo = None if destination is None else destination_repository(destination)
+
+    def list_artifacts(store: TrackingStore, values: Mapping[str, Any]) -> JsonDict:
+        root_uri = store.get_run(run_id_of(values)).info.artifact_uri
+        return _listing(root_uri, values.get("path"), proxy_repo)
+
+    def list_logged_model_artifacts(store: TrackingStore, values: Mapping[str, Any]) -> JsonDict:
+        root_uri = store.get_logged_model(values["model_id"]).artifact_uri
+        return _listing(root_uri, values.get("artifact_directory_path"), proxy_repo)
+
+    return {
+        "ListArtifacts": list_artifacts,
+        "ListLoggedModelArtifacts": list_logged_model_artifacts,
+    }
+
+
+# Without the proxy's settings: roots on local paths, file:// or s3:// still list.
+LISTING_HANDLERS = listing_handlers(None)
+
+
+def artifact_handlers(settings: ServerSettings) -> dict[str, Handler]:
+    """Tracking-route handlers that need the artifact settings, bound to them."""
+    return listing_handlers(settings.artifacts_destination if settings.serve_artifacts else None)
+
+
+__all__ = [
+    "LISTING_HANDLERS",
+    "add_artifact_routes",
+    "artifact_handlers",
+    "destination_repository",
+    "listing_handlers",
+    "server_info",
+]
