@@ -13,14 +13,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 _START_TIMEOUT_S = 20.0
 # A process imports the whole stack first, and several of them may start at once on a busy CI.
@@ -53,6 +54,27 @@ def live_server(app: ASGIApp) -> Iterator[str]:
         server.should_exit = True
         thread.join(_START_TIMEOUT_S)
         sock.close()
+
+
+def recording(
+    app: ASGIApp,
+    seen: list[httpx.Headers],
+    admit: Callable[[httpx.Headers], bool] | None = None,
+) -> ASGIApp:
+    """``app`` behind a gate that records every HTTP request's headers in ``seen`` and answers
+    401 to those ``admit`` refuses, as an authenticating proxy in front of a server would."""
+
+    async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope["headers"]
+            headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw])
+            seen.append(headers)
+            if admit is not None and not admit(headers):
+                await PlainTextResponse("who are you?", status_code=401)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return gate
 
 
 def free_port() -> int:

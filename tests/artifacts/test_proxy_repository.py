@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from servers import live_server
+from servers import live_server, recording
 from wayline import __version__
 from wayline.artifacts import artifact_repository
 from wayline.artifacts.proxy_repo import ProxyArtifactRepository, close_clients
@@ -80,17 +80,12 @@ def guarded_server(tmp_path: Path) -> Iterator[tuple[str, list[httpx.Headers]]]:
         artifacts_destination=str(tmp_path / "destination"),
         access_log=False,
     )
-    app = create_app(settings)
     seen: list[httpx.Headers] = []
 
-    @app.middleware("http")
-    async def gate(request, call_next):  # type: ignore[no-untyped-def]
-        seen.append(httpx.Headers(request.headers.raw))
-        if request.headers.get("authorization") not in (BASIC_ALICE, "Bearer t0ken"):
-            return Response("who are you?", status_code=401)
-        return await call_next(request)
+    def admit(headers: httpx.Headers) -> bool:
+        return headers.get("authorization") in (BASIC_ALICE, "Bearer t0ken")
 
-    with live_server(app) as url:
+    with live_server(recording(create_app(settings), seen, admit)) as url:
         yield url, seen
     close_clients()
 

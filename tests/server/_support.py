@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from wayline.server import ServerSettings
 
@@ -25,7 +25,7 @@ API = "/api/2.0/mlflow"
 class SyncASGITransport(httpx.BaseTransport):
     """``httpx.ASGITransport`` for a sync client: requests run through a blocking portal."""
 
-    def __init__(self, app: FastAPI, portal: BlockingPortal, *, raise_errors: bool = True):
+    def __init__(self, app: Starlette, portal: BlockingPortal, *, raise_errors: bool = True):
         self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_errors)
         self._portal = portal
 
@@ -40,7 +40,7 @@ class SyncASGITransport(httpx.BaseTransport):
 
 
 @contextmanager
-def serve(app: FastAPI, *, raise_errors: bool = True) -> Iterator[httpx.Client]:
+def serve(app: Starlette, *, raise_errors: bool = True) -> Iterator[httpx.Client]:
     """A client on ``app`` with its lifespan running, so its stores are closed at the end."""
     with (
         start_blocking_portal() as portal,

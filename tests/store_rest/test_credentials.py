@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servers import live_server
+from servers import live_server, recording
 from wayline import __version__
 from wayline.errors import WaylineError
 from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
@@ -76,13 +76,8 @@ def test_client_identifies_itself_to_a_live_server(tmp_path: Path) -> None:
     seen: list[httpx.Headers] = []
     app = create_app(ServerSettings(backend_store_uri=f"sqlite:///{tmp_path / 'id.db'}"))
 
-    @app.middleware("http")  # records what reached the server
-    async def record(request, call_next):  # type: ignore[no-untyped-def]
-        seen.append(httpx.Headers(request.headers.raw))
-        return await call_next(request)
-
     _write_credentials(tmp_path, CREDENTIALS)
-    with live_server(app) as url:
+    with live_server(recording(app, seen)) as url:
         store = RestStore(url, rest_settings_from_env({"HOME": str(tmp_path)}))
         try:
             assert store.get_experiment("0").name == "Default"

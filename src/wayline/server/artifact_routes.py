@@ -194,18 +194,18 @@ def add_artifact_routes(router: Router, settings: ServerSettings) -> None:
         return _json(info)
 
     for url in SERVER_INFO_URLS:
-        router.add_route(url, answer_server_info, methods=["GET"], include_in_schema=False)
+        router.add_route(url, answer_server_info, methods=["GET"])
     if not settings.serve_artifacts:
         return
     artifact, listing = proxy_endpoints(destination_repository(settings.artifacts_destination))
     methods = ["GET", "HEAD", "PUT", "DELETE"]
     for prefix in PROXY_PREFIXES:
         add = router.add_route
-        add(f"{prefix}/artifacts", listing, methods=["GET"], include_in_schema=False)
-        add(f"{prefix}/artifacts/{{path:path}}", artifact, methods=methods, include_in_schema=False)
+        add(f"{prefix}/artifacts", listing, methods=["GET"])
+        add(f"{prefix}/artifacts/{{path:path}}", artifact, methods=methods)
         for action in ("create", "complete", "abort"):
             url = f"{prefix}/mpu/{action}/{{path:path}}"
-            add(url, _not_implemented, methods=["POST"], include_in_schema=False)
+            add(url, _not_implemented, methods=["POST"])
         add(f"{prefix}/presigned/{{path:path}}", _not_implemented, methods=["GET"])
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from wayline.protocol.openapi import openapi_document
 
-# Under the API prefix rather than FastAPI's /openapi.json: MLflow serves nothing there, and the
+# Under the API prefix rather than at /openapi.json: MLflow serves nothing there, and the
 # document describes only the MLflow API.
 OPENAPI_URL = "/api/2.0/mlflow/openapi.json"
 

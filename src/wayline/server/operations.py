@@ -127,7 +127,7 @@ class Metrics:
 class RouteTemplates:
     """The path pattern (``/runs/{run_id}``) of the route that answered a request.
 
-    FastAPI's router leaves the matched route's endpoint in the scope, not the route itself,
+    Starlette's router leaves the matched route's endpoint in the scope, not the route itself,
     so the patterns are indexed by endpoint, once, on first use (every route is mounted by
     then). An endpoint mounted at several paths (``/api/...`` and ``/ajax-api/...``) is told
     apart by the static part of each pattern.

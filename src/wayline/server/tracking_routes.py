@@ -391,9 +391,7 @@ def add_tracking_routes(
     for route in TRACKING_ROUTES:
         answer = endpoint(route, table.get(route.name), store)
         for url in urls(route):
-            router.add_route(
-                _starlette_path(url), answer, methods=list(route.methods), include_in_schema=False
-            )
+            router.add_route(_starlette_path(url), answer, methods=list(route.methods))
 
 
 def _starlette_path(url: str) -> str:
