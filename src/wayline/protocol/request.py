@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
 from wayline.errors import InvalidParameter
 from wayline.protocol.routes import Field, FieldKind, Route
 from wayline.protocol.tracking import (
@@ -115,28 +117,52 @@ def parse_body(raw: bytes | str | None) -> JsonDict:
     if raw is None or not raw.strip():
         return {}
     try:
-        value: object = json.loads(raw)
+        value: object = _loads(raw)
         # Legacy clients double-encode: the body is a JSON string holding the JSON object.
         if isinstance(value, str):
             raw = value
-            value = json.loads(value)
+            value = _loads(value)
     except ValueError as exc:
         raise InvalidParameter(f"Malformed JSON request body: {exc}") from None
     except RecursionError:
         pass  # nested past the interpreter's limit: certainly too deep
     else:
-        if _brackets(raw) <= MAX_JSON_DEPTH or _depth_within(value, MAX_JSON_DEPTH):
+        if _shallow(raw) or _depth_within(value, MAX_JSON_DEPTH):
             return dict(as_object(value, "request body"))
     raise InvalidParameter(
         f"Malformed JSON request body: nested more than {MAX_JSON_DEPTH} levels deep."
     )
 
 
-def _brackets(raw: bytes | str) -> int:
-    """An upper bound of the nesting depth, counted in C: nearly every body stays under it."""
-    if isinstance(raw, bytes):
-        return raw.count(b"[") + raw.count(b"{")
-    return raw.count("[") + raw.count("{")
+def _loads(raw: bytes | str) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # Bare NaN/Infinity tokens (which some clients write) are not JSON; the standard
+        # library reads them, and reports real syntax errors.
+        return json.loads(raw)
+
+
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+def _shallow(raw: bytes | str) -> bool:
+    """Whether the body's brackets surely nest at most ``MAX_JSON_DEPTH`` deep, decided in C.
+
+    The skeleton of brackets loses its innermost pairs at each pass, which strips at least one
+    and at most two levels, so emptying it within ``MAX_JSON_DEPTH // 2`` passes proves the
+    bound. Brackets inside strings can only make this answer False (the caller then walks the
+    parsed value); a log-batch body empties in three passes.
+    """
+    skeleton = (raw.encode() if isinstance(raw, str) else raw).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_JSON_DEPTH // 2):
+        if not skeleton:
+            return True
+        shorter = skeleton.replace(b"{}", b"").replace(b"[]", b"")
+        if len(shorter) == len(skeleton):
+            return False
+        skeleton = shorter
+    return not skeleton
 
 
 def _depth_within(value: object, limit: int) -> bool:

@@ -11,6 +11,7 @@ entities equal to the ones encoded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -143,6 +144,9 @@ def decode_logged_model_tag(value: object) -> LoggedModelTag:
 
 
 # ---------------------------------------------------------------- metrics
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def encode_metric(metric: Metric) -> JsonDict:
     out: JsonDict = {
         "key": metric.key,
@@ -159,6 +163,23 @@ def encode_metric(metric: Metric) -> JsonDict:
 
 def decode_metric(value: object) -> Metric:
     obj = as_object(value, "metric")
+    key, number = obj.get("key"), obj.get("value")
+    timestamp, step = obj.get("timestamp"), obj.get("step")
+    # What clients send for nearly every point, checked by exact type (bool is not an int here):
+    # a log-batch body holds up to 1000 of them, so the general path's checks add up.
+    if (
+        type(key) is str
+        and type(number) is float
+        and not math.isnan(number)  # NaN takes the general path, which normalises it
+        and type(timestamp) is int
+        and type(step) is int
+        and _INT64_MIN <= timestamp <= _INT64_MAX
+        and _INT64_MIN <= step <= _INT64_MAX
+        and len(obj) == 4 + ("run_id" in obj)  # no dataset or model fields
+    ):
+        run_id = obj.get("run_id")
+        if run_id is None or type(run_id) is str:
+            return Metric(key, number, timestamp, step, run_id=run_id)
     return Metric(
         key=parse_str(_required(obj, "key"), "key"),
         value=parse_double(_required(obj, "value"), "value"),
