@@ -26,6 +26,7 @@ from wayline.artifacts.repository import (
     ArtifactSink,
     LocalPath,
     artifact_name,
+    upload_target,
 )
 from wayline.entities import FileInfo
 from wayline.errors import InvalidParameter, NotFound, WaylineError
@@ -130,12 +131,8 @@ class FsspecArtifactRepository(ArtifactRepository):
 
     # ------------------------------------------------------------------ writing
     def log_artifact(self, local_file: LocalPath, artifact_path: str | None = None) -> None:
-        local_file = os.fspath(local_file)
-        if not os.path.isfile(local_file):
-            raise InvalidParameter(f"Not a file: {local_file!r}")
-        name = safe_relative_path(os.path.basename(local_file))
-        target = join_relative(safe_relative_path(artifact_path), name)
-        with open(local_file, "rb") as source, self.open_write(target) as sink:
+        local, target = upload_target(local_file, artifact_path)
+        with open(local, "rb") as source, self.open_write(target) as sink:
             shutil.copyfileobj(source, cast(Any, sink), CHUNK_SIZE)
 
     def open_sink(self, path: str) -> ArtifactSink:

@@ -31,6 +31,7 @@ from wayline.artifacts.repository import (
     ArtifactRepository,
     ArtifactSink,
     LocalPath,
+    upload_target,
 )
 from wayline.entities import FileInfo
 from wayline.errors import InvalidParameter, NotFound, WaylineError
@@ -214,13 +215,8 @@ class ProxyArtifactRepository(ArtifactRepository):
 
     # ------------------------------------------------------------------ writing
     def log_artifact(self, local_file: LocalPath, artifact_path: str | None = None) -> None:
-        local_file = os.fspath(local_file)
-        if not os.path.isfile(local_file):
-            raise InvalidParameter(f"Not a file: {local_file!r}")
-        name = safe_relative_path(os.path.basename(local_file))
-        target = join_relative(safe_relative_path(artifact_path), name)
-        size = os.path.getsize(local_file)
-        self._put(target, lambda: _file_chunks(local_file), size)
+        local, target = upload_target(local_file, artifact_path)
+        self._put(target, lambda: _file_chunks(local), os.path.getsize(local))
 
     def _put(self, relative: str, body: Callable[[], Iterator[bytes]], size: int) -> None:
         content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"

@@ -160,9 +160,26 @@ class ArtifactRepository(ABC):
         """Release connections the repository holds."""
 
 
+def upload_target(local_file: LocalPath, artifact_path: str | None) -> tuple[str, str]:
+    """``(local file, relative target)`` of ``log_artifact``: the file must exist, and keeps its
+    name under ``artifact_path``."""
+    local = os.fspath(local_file)
+    if not os.path.isfile(local):
+        raise InvalidParameter(f"Not a file: {local!r}")
+    name = safe_relative_path(os.path.basename(local))
+    return local, join_relative(safe_relative_path(artifact_path), name)
+
+
 def artifact_name(path: str) -> str:
     """The last segment of a relative artifact path."""
     return posixpath.basename(path.rstrip("/"))
 
 
-__all__ = ["CHUNK_SIZE", "ArtifactRepository", "ArtifactSink", "LocalPath", "artifact_name"]
+__all__ = [
+    "CHUNK_SIZE",
+    "ArtifactRepository",
+    "ArtifactSink",
+    "LocalPath",
+    "artifact_name",
+    "upload_target",
+]
