@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, inspect
 
 from wayline.store.sql import tables
 from wayline.store.sql.migrate import upgrade
+from wayline.store.sql.store import SqlStore
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = "WAYLINE_REGENERATE_GOLDEN=1 .venv/bin/pytest tests/schema"
@@ -52,12 +53,22 @@ def describe(engine: Engine) -> dict[str, Any]:
     return schema
 
 
+def _by_store(uri: str) -> None:
+    SqlStore(uri).close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
+@pytest.mark.parametrize(
+    "build",
+    [pytest.param(upgrade, id="migrations"), pytest.param(_by_store, id="store-start")],
+)
 def test_migrated_schema_matches_golden_and_tables(
-    backend: str, make_database: Callable[[str], str]
+    backend: str, build: Callable[[str], object], make_database: Callable[[str], str]
 ) -> None:
+    # The migrations (`wayline db upgrade`) and a store's first start on an empty database
+    # (tables.py directly) must build the same schema.
     uri = make_database(backend)
-    upgrade(uri)
+    build(uri)
     engine = create_engine(uri)
     try:
         with engine.connect() as connection:

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import click
-from rich.progress import Progress
 
 from wayline.cli._common import console, reports_errors
 from wayline.errors import InvalidParameter
@@ -103,6 +102,8 @@ def gc(
             experiment_ids=_split_ids(experiment_ids),
         )
     folders = [path for uri in removed.artifact_uris if (path := _local_path(uri)) is not None]
+    from rich.progress import Progress  # only this command draws progress: keep start-up light
+
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Removing artifacts", total=len(folders))
         for folder in folders:

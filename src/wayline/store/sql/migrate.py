@@ -1,10 +1,12 @@
 """Schema versioning: create the schema in an empty database, refuse an outdated one.
 
 Store start-up calls ``ensure_schema``. When the database is at ``HEAD_REVISION`` (the common
-case) that is a single query and Alembic is never imported. Otherwise the check is repeated under
-a lock, so that several processes starting on a fresh database create the schema exactly once:
-SQLite takes the write lock (``BEGIN IMMEDIATE``), PostgreSQL a transaction-scoped advisory lock,
-MySQL a named lock (its DDL commits implicitly, so a transaction cannot serialize it).
+case) that is a single query and Alembic is never imported; an empty database gets the newest
+schema from ``tables.py`` directly (``wayline db upgrade`` runs the migrations instead).
+Otherwise the check is repeated under a lock, so that several processes starting on a fresh
+database create the schema exactly once: SQLite takes the write lock (``BEGIN IMMEDIATE``),
+PostgreSQL a transaction-scoped advisory lock, MySQL a named lock (its DDL commits implicitly,
+so a transaction cannot serialize it).
 """
 
 from __future__ import annotations
@@ -12,11 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
 from wayline.entities import LifecycleStage
 from wayline.errors import WaylineError
+from wayline.store.sql import tables
 from wayline.store.sql.base import join_uri, now_ms, resolve_artifact_root
 from wayline.store.sql.engine import build_engine, write_engine
 from wayline.store.sql.migrations import HEAD_REVISION
@@ -115,7 +128,10 @@ def _check_and_migrate(conn: Connection, artifact_root: str, upgrade_existing: b
                 f"The database {url} already holds tables ({', '.join(sorted(existing)[:5])})"
                 " but no Wayline schema version. Point Wayline at an empty database."
             )
-        _run_alembic(conn)
+        if upgrade_existing:
+            _run_alembic(conn)  # `wayline db upgrade`: the migrations themselves
+        else:
+            _create_head_schema(conn)
         _create_default_experiment(conn, artifact_root)
         return
     if not _is_known_revision(str(version)):
@@ -129,6 +145,26 @@ def _check_and_migrate(conn: Connection, artifact_root: str, upgrade_existing: b
             f" Wayline needs {HEAD_REVISION}). Back it up, then run: wayline db upgrade {url}"
         )
     _run_alembic(conn)
+
+
+def _create_head_schema(conn: Connection) -> None:
+    """The newest schema straight from ``tables.py``, stamped with ``HEAD_REVISION``.
+
+    What the migrations build (tests/schema checks both paths against the same golden
+    schema), without importing Alembic: a server or script on a new database starts faster.
+    """
+    tables.metadata.create_all(conn)
+    _VERSION.create(conn)
+    conn.execute(_VERSION.insert().values(version_num=HEAD_REVISION))
+
+
+# Alembic's own version table, as its migrations create it.
+_VERSION = Table(
+    VERSION_TABLE,
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def _alembic_config(conn: Connection | None = None) -> Config:
