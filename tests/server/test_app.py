@@ -12,8 +12,10 @@ from starlette.responses import Response
 
 import wayline
 from wayline.protocol import TRACKING_ROUTES, route, urls
+from wayline.protocol.openapi import openapi_document
 from wayline.server import create_app
 from wayline.server.app import MLFLOW_COMPATIBLE_VERSION
+from wayline.server.openapi import OPENAPI_URL
 from wayline.server.tracking_routes import HANDLERS, endpoint
 from wayline.store.resolve import tracking_store
 
@@ -31,13 +33,22 @@ def test_health_and_version(client: httpx.Client) -> None:
     assert version.headers["x-wayline-version"] == wayline.__version__
 
 
-@pytest.mark.parametrize("path", ["/nope", "/api/2.0/mlflow/nope", "/docs", "/openapi.json"])
+@pytest.mark.parametrize("path", ["/nope", "/api/2.0/mlflow/nope", "/openapi.json", "/redoc"])
 def test_unknown_path_is_a_plain_404(client: httpx.Client, path: str) -> None:
     # A JSON body without error_code would read as INTERNAL_ERROR in MLflow's client; a plain one
     # reads as ENDPOINT_NOT_FOUND, which it needs to fall back to older APIs.
     response = client.get(path)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_docs_page_reads_the_route_table_document(client: httpx.Client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert OPENAPI_URL in page.text
+    document = client.get(OPENAPI_URL).json()
+    assert document == openapi_document()
 
 
 def test_wrong_method_is_a_plain_405(client: httpx.Client) -> None:

@@ -19,7 +19,7 @@ from wayline.cli._common import reports_errors
 if TYPE_CHECKING:
     from wayline.server.settings import ServerSettings
 
-# The defaults repeat ServerSettings' on purpose: importing wayline.server loads Starlette, which
+# The defaults repeat ServerSettings' on purpose: importing wayline.server loads FastAPI, which
 # every other command would then pay for at start-up.
 PROXY_ARTIFACT_ROOT = "mlflow-artifacts:/"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"

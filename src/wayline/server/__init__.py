@@ -1,6 +1,6 @@
 """The tracking server: an ASGI app speaking MLflow's REST API over Wayline's stores.
 
-Importing this package loads Starlette; ``import wayline`` never does.
+Importing this package loads FastAPI; ``import wayline`` never does.
 """
 
 from wayline.server.app import create_app

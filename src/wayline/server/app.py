@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from starlette.applications import Starlette
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -30,7 +30,7 @@ import wayline
 from wayline.errors import WaylineError, http_status
 from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
 from wayline.server.artifact_routes import add_artifact_routes, artifact_handlers
-from wayline.server.openapi import OPENAPI_URL, openapi_json
+from wayline.server.openapi import OPENAPI_URL, WaylineApp
 from wayline.server.operations import Metrics, ObservabilityMiddleware
 from wayline.server.security import RAW_BODY_PREFIXES, SecurityMiddleware, security_headers
 from wayline.server.settings import ServerSettings
@@ -125,7 +125,7 @@ class ArtifactsOnlyGuard:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: ServerSettings) -> Starlette:
+def create_app(settings: ServerSettings) -> FastAPI:
     """A Wayline tracking server for ``settings``, ready for any ASGI server.
 
     Example::
@@ -140,23 +140,29 @@ def create_app(settings: ServerSettings) -> Starlette:
     metrics = Metrics(settings.metrics_dir)
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         metrics.close()
         if store is not None:
             store.close()
 
-    # Plain Starlette rather than FastAPI: routes come from the route table, not from typed
-    # signatures, and FastAPI's import alone (pydantic models for OpenAPI) costs half a second
-    # of the one-second start-up budget. The OpenAPI document is built from the route table.
-    app = Starlette(lifespan=lifespan)
+    # Routes come from the route table rather than from typed signatures: the handlers are plain
+    # Starlette endpoints, and the OpenAPI document (with FastAPI's /docs over it) is built from
+    # the same table.
+    app = WaylineApp(
+        title="Wayline tracking server",
+        version=wayline.__version__,
+        openapi_url=OPENAPI_URL,
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.add_exception_handler(WaylineError, _wayline_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_route("/health", health, methods=["GET"])
     app.add_route("/version", version, methods=["GET"])
     app.add_route("/metrics", metrics.endpoint, methods=["GET"])
-    app.add_route(OPENAPI_URL, openapi_json, methods=["GET"])
     if store is not None:
         add_tracking_routes(app.router, store, artifact_handlers(settings))
     add_artifact_routes(app.router, settings)
@@ -164,7 +170,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     return app
 
 
-def _add_middleware(app: Starlette, settings: ServerSettings, metrics: Metrics) -> None:
+def _add_middleware(app: FastAPI, settings: ServerSettings, metrics: Metrics) -> None:
     # add_middleware puts each new one outside the previous ones: the last added runs first.
     if settings.artifacts_only:
         app.add_middleware(ArtifactsOnlyGuard)
@@ -185,7 +191,7 @@ def _add_middleware(app: Starlette, settings: ServerSettings, metrics: Metrics) 
     )
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> FastAPI:
     """The factory uvicorn calls in each worker: settings come from ``ServerSettings.to_env``."""
     return create_app(ServerSettings.from_env())
 

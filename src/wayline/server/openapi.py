@@ -1,12 +1,10 @@
-"""The OpenAPI description of the tracking API, served at ``OPENAPI_URL``."""
+"""The OpenAPI description of the tracking API, served at ``OPENAPI_URL`` (and under /docs)."""
 
 from __future__ import annotations
 
-import functools
+from typing import Any
 
-import orjson
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from wayline.protocol.openapi import openapi_document
 
@@ -15,14 +13,17 @@ from wayline.protocol.openapi import openapi_document
 OPENAPI_URL = "/api/2.0/mlflow/openapi.json"
 
 
-@functools.cache
-def _document_bytes() -> bytes:
-    # The route table is fixed at import time, so the document is rendered once per process.
-    return orjson.dumps(openapi_document())
+class WaylineApp(FastAPI):
+    """FastAPI, describing itself with the document built from the route table.
+
+    The handlers take the raw request (MLflow's JSON, decoded by ``wayline.protocol``), so
+    FastAPI's own schema generation would see no parameters at all.
+    """
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = openapi_document()
+        return self.openapi_schema
 
 
-async def openapi_json(_: Request) -> Response:
-    return Response(_document_bytes(), media_type="application/json")
-
-
-__all__ = ["OPENAPI_URL", "openapi_json"]
+__all__ = ["OPENAPI_URL", "WaylineApp"]
