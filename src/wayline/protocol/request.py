@@ -117,11 +117,11 @@ def parse_body(raw: bytes | str | None) -> JsonDict:
     if raw is None or not raw.strip():
         return {}
     try:
-        value: object = _loads(raw)
+        value: object = load_json(raw)
         # Legacy clients double-encode: the body is a JSON string holding the JSON object.
         if isinstance(value, str):
             raw = value
-            value = _loads(value)
+            value = load_json(value)
     except ValueError as exc:
         raise InvalidParameter(f"Malformed JSON request body: {exc}") from None
     except RecursionError:
@@ -134,7 +134,8 @@ def parse_body(raw: bytes | str | None) -> JsonDict:
     )
 
 
-def _loads(raw: bytes | str) -> object:
+def load_json(raw: bytes | str) -> object:
+    """A JSON document, parsed by orjson whenever it can be (requests and responses alike)."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -261,6 +262,7 @@ def encode_query(route: Route, values: Mapping[str, Any]) -> list[tuple[str, str
 __all__ = [
     "encode_query",
     "encode_request",
+    "load_json",
     "lower_camel",
     "parse_body",
     "parse_request",

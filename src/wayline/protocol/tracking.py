@@ -38,8 +38,10 @@ from wayline.entities import (
     RunInfo,
     RunInputs,
     RunOutputs,
+    RunStatus,
     RunTag,
 )
+from wayline.entities.builders import new_metric, new_param, new_tag
 from wayline.errors import InvalidParameter
 from wayline.protocol.values import (
     encode_double,
@@ -119,12 +121,16 @@ def encode_tag(tag: RunTag | ExperimentTag | Param | InputTag | LoggedModelTag) 
 
 
 def _key_value(value: object) -> tuple[str, str]:
+    if type(value) is dict:  # the common case, checked without as_object's ABC machinery
+        key, text = value.get("key"), value.get("value")
+        if type(key) is str and type(text) is str:
+            return key, text
     obj = as_object(value)
     return parse_str(_required(obj, "key"), "key"), _text(obj, "value")
 
 
 def decode_run_tag(value: object) -> RunTag:
-    return RunTag(*_key_value(value))
+    return new_tag(*_key_value(value))
 
 
 def decode_experiment_tag(value: object) -> ExperimentTag:
@@ -132,7 +138,7 @@ def decode_experiment_tag(value: object) -> ExperimentTag:
 
 
 def decode_param(value: object) -> Param:
-    return Param(*_key_value(value))
+    return new_param(*_key_value(value))
 
 
 def decode_input_tag(value: object) -> InputTag:
@@ -148,21 +154,25 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def encode_metric(metric: Metric) -> JsonDict:
+    value = metric.value
     out: JsonDict = {
         "key": metric.key,
-        "value": encode_double(metric.value),
+        "value": value if math.isfinite(value) else encode_double(value),
         "timestamp": metric.timestamp,
         "step": metric.step,
     }
-    _put(out, "dataset_name", metric.dataset_name)
-    _put(out, "dataset_digest", metric.dataset_digest)
-    _put(out, "model_id", metric.model_id)
-    _put(out, "run_id", metric.run_id)
+    # Histories and search pages encode up to 200,000 points, nearly all of them bare.
+    if metric.dataset_name or metric.dataset_digest or metric.model_id or metric.run_id:
+        _put(out, "dataset_name", metric.dataset_name)
+        _put(out, "dataset_digest", metric.dataset_digest)
+        _put(out, "model_id", metric.model_id)
+        _put(out, "run_id", metric.run_id)
     return out
 
 
 def decode_metric(value: object) -> Metric:
-    obj = as_object(value, "metric")
+    # Histories decode 200,000 of these, so the common case skips as_object's ABC check.
+    obj = value if type(value) is dict else as_object(value, "metric")
     key, number = obj.get("key"), obj.get("value")
     timestamp, step = obj.get("timestamp"), obj.get("step")
     # What clients send for nearly every point, checked by exact type (bool is not an int here):
@@ -179,7 +189,7 @@ def decode_metric(value: object) -> Metric:
     ):
         run_id = obj.get("run_id")
         if run_id is None or type(run_id) is str:
-            return Metric(key, number, timestamp, step, run_id=run_id)
+            return new_metric(key, number, timestamp, step, run_id)
     return Metric(
         key=parse_str(_required(obj, "key"), "key"),
         value=parse_double(_required(obj, "value"), "value"),
@@ -281,7 +291,11 @@ def decode_experiment(value: object) -> Experiment:
 
 
 # ---------------------------------------------------------------- runs
+_RUN_STATUS_NAMES = frozenset(RunStatus.__members__)
+
+
 def encode_run_info(info: RunInfo) -> JsonDict:
+    status = info.status
     out: JsonDict = {
         # Both spellings: MLflow 3 clients read run_id, older ones run_uuid.
         "run_id": info.run_id,
@@ -289,7 +303,10 @@ def encode_run_info(info: RunInfo) -> JsonDict:
         "run_name": info.run_name,
         "experiment_id": info.experiment_id,
         "user_id": info.user_id,
-        "status": parse_run_status(info.status).value,
+        # Stored statuses are already names; anything else (a number) is normalised.
+        "status": status
+        if type(status) is str and status in _RUN_STATUS_NAMES
+        else parse_run_status(status).value,
     }
     _put(out, "start_time", info.start_time)
     _put(out, "end_time", info.end_time)
@@ -317,10 +334,12 @@ def decode_run_info(value: object) -> RunInfo:
 
 
 def encode_run_data(data: RunData) -> JsonDict:
+    # A search page encodes thousands of these: the pairs are spelled out rather than passed
+    # through encode_tag, which costs a call per pair.
     out: JsonDict = {}
     _put(out, "metrics", [encode_metric(metric) for metric in data.latest_metrics])
-    _put(out, "params", [encode_tag(param) for param in data.param_list])
-    _put(out, "tags", [encode_tag(tag) for tag in data.tag_list])
+    _put(out, "params", [{"key": p.key, "value": p.value} for p in data.param_list])
+    _put(out, "tags", [{"key": t.key, "value": t.value} for t in data.tag_list])
     return out
 
 

@@ -33,7 +33,7 @@ import httpx
 
 from wayline.errors import InvalidParameter, WaylineError
 from wayline.protocol import JsonDict, Route, encode_query, encode_request, expand_path, urls
-from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
+from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION, load_json
 
 # Writes MLflow's client may resend after a 5xx or a dropped connection, because replaying them
 # is harmless (spec §1.4). Every other POST is retried only when the server never processed it.
@@ -219,7 +219,7 @@ def tls_verify(base_url: str, settings: RestSettings) -> bool | ssl.SSLContext:
 def error_from_response(response: httpx.Response) -> WaylineError:
     """The WaylineError an error response stands for (spec §1.4, client-side reading)."""
     try:
-        body: object = response.json()
+        body: object = load_json(response.content)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("error_code"):
@@ -263,7 +263,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _body_json(response: httpx.Response) -> JsonDict:
     # MLflow's client reads an empty (or non-JSON, "200 OK") success body as {}.
     try:
-        body: object = response.json()
+        body: object = load_json(response.content)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wayline.entities import Metric, PagedList
+from wayline.entities.builders import new_metric
 from wayline.store.sql.base import (
     SqlBase,
     decode_page_token,
@@ -39,7 +40,6 @@ from wayline.store.sql.base import (
     fetch_rows,
     gc_paused,
 )
-from wayline.store.sql.builders import new_metric
 from wayline.store.sql.logged_models import write_model_metrics
 from wayline.store.sql.sampled_history import sampled_history, validate_bulk_interval
 from wayline.store.sql.tables import latest_metrics, metric_history

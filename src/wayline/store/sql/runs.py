@@ -26,6 +26,7 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
+from wayline.entities.builders import new_param, new_tag
 from wayline.errors import InvalidParameter, NotFound
 from wayline.store.run_names import generate_run_name
 from wayline.store.sql.base import (
@@ -39,7 +40,6 @@ from wayline.store.sql.base import (
     now_ms,
     parse_experiment_id,
 )
-from wayline.store.sql.builders import new_param, new_tag
 from wayline.store.sql.experiments import experiment_row
 from wayline.store.sql.inputs import load_inputs
 from wayline.store.sql.logged_models import load_model_links

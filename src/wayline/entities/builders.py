@@ -1,4 +1,5 @@
-"""Fast construction of the value entities read in bulk (metric histories, search pages).
+"""Fast construction of the value entities read in bulk (metric histories, search pages),
+from database rows or from JSON responses.
 
 The entities are frozen slotted dataclasses, whose generated ``__init__`` sets every field through
 ``object.__setattr__``: for a 200,000-point history that is most of the read time. A builder
@@ -13,9 +14,9 @@ regular constructor is (``tests/store/test_builders.py`` notices that).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from wayline.entities import Metric, Param, RunTag
+from wayline.entities.metrics import Metric, Param, RunTag
 
 
 class _MetricBuilder:
@@ -30,7 +31,9 @@ class _MetricBuilder:
         "value",
     )
 
-    def __init__(self, key: str, value: float, timestamp: int, step: int) -> None:
+    def __init__(
+        self, key: str, value: float, timestamp: int, step: int, run_id: str | None = None
+    ) -> None:
         self.key = key
         self.value = value
         self.timestamp = timestamp
@@ -38,7 +41,7 @@ class _MetricBuilder:
         self.dataset_name = None
         self.dataset_digest = None
         self.model_id = None
-        self.run_id = None
+        self.run_id = run_id
         self.__class__ = Metric  # type: ignore[assignment]  # noqa: PLE0237
 
 
@@ -67,7 +70,13 @@ def _pick(entity: type, builder: type) -> Any:
     return builder if same and entity.__bases__ == (object,) else entity
 
 
-new_metric: Callable[[str, float, int, int], Metric] = _pick(Metric, _MetricBuilder)
+class _NewMetric(Protocol):
+    def __call__(
+        self, key: str, value: float, timestamp: int, step: int, run_id: str | None = None
+    ) -> Metric: ...
+
+
+new_metric: _NewMetric = _pick(Metric, _MetricBuilder)
 new_param: Callable[[str, str], Param] = _pick(Param, _ParamBuilder)
 new_tag: Callable[[str, str], RunTag] = _pick(RunTag, _TagBuilder)
 
