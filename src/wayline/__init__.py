@@ -14,7 +14,9 @@ Importing stays light: pandas, NumPy and SQLAlchemy load only when a call needs 
 
 from __future__ import annotations
 
-from wayline import data, entities
+from typing import Any
+
+from wayline import artifacts, data, entities
 from wayline.entities import RunStatus, ViewType
 from wayline.errors import MlflowException, WaylineError
 from wayline.tracking.async_logging import RunOperations
@@ -36,9 +38,13 @@ from wayline.tracking.fluent import (
 )
 from wayline.tracking.fluent_artifacts import (
     get_artifact_uri,
+    load_table,
     log_artifact,
     log_artifacts,
     log_dict,
+    log_figure,
+    log_image,
+    log_table,
     log_text,
 )
 from wayline.tracking.fluent_log import (
@@ -69,6 +75,21 @@ from wayline.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_trac
 
 __version__ = "0.1.0"
 
+# Submodules with heavy imports (pandas, model libraries) load on first attribute access, so
+# ``wayline.pyfunc.load_model(...)`` works after a bare ``import wayline``, as with MLflow.
+_LAZY_SUBMODULES = frozenset(
+    {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "types", "xgboost"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"wayline.{name}")
+    raise AttributeError(f"module 'wayline' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "Client",
@@ -80,6 +101,7 @@ __all__ = [
     "WaylineError",
     "__version__",
     "active_run",
+    "artifacts",
     "create_experiment",
     "create_external_model",
     "data",
@@ -102,14 +124,18 @@ __all__ = [
     "is_tracking_uri_set",
     "last_active_run",
     "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "search_experiments",
     "search_logged_models",

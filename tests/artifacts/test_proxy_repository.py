@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import hashlib
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -17,6 +20,7 @@ from servers import live_server, recording
 from wayline import __version__
 from wayline.artifacts import artifact_repository
 from wayline.artifacts.proxy_repo import ProxyArtifactRepository, close_clients
+from wayline.artifacts.proxy_uploads import MultipartSettings
 from wayline.entities import FileInfo
 from wayline.errors import InvalidParameter, NotFound, WaylineError
 from wayline.server import ServerSettings, create_app
@@ -58,6 +62,58 @@ def test_round_trip_through_a_wayline_server(server: str, tmp_path: Path) -> Non
         repo.open_artifact("model/weights.bin")
     with pytest.raises(NotFound):
         repo.download_artifacts("model/weights.bin", tmp_path / "dst")
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda data: b"X" + data[1:], "SHA-256"),  # a flipped byte, same size
+        (lambda data: data[:-100], "bytes"),  # truncated on disk
+    ],
+)
+def test_a_download_altered_on_the_server_is_detected(
+    server: str, tmp_path: Path, damage: Callable[[bytes], bytes], problem: str
+) -> None:
+    repo = artifact_repository("mlflow-artifacts:/9/run/artifacts", tracking_uri=server)
+    local = tmp_path / "data.bin"
+    local.write_bytes(bytes(range(256)) * 4000)
+    repo.log_artifact(local, "d")
+    stored = tmp_path / "destination/9/run/artifacts/d/data.bin"
+    stored.write_bytes(damage(stored.read_bytes()))  # bit rot, a bad restore...
+
+    with pytest.raises(WaylineError) as corrupt:
+        repo.download_artifacts("d/data.bin", tmp_path / "dst")
+    assert corrupt.value.error_code == "DATA_LOSS"
+    assert problem in corrupt.value.message
+    # Neither the file nor its partial download is left behind.
+    dst = tmp_path / "dst"
+    assert not dst.exists() or [p for p in dst.rglob("*") if p.is_file()] == []
+    with pytest.raises(WaylineError):
+        repo.download_artifacts("d", tmp_path / "tree")
+
+    # Uploaded again, it downloads again.
+    repo.log_artifact(local, "d")
+    assert Path(repo.download_artifacts("d/data.bin", tmp_path / "ok")).read_bytes() == (
+        local.read_bytes()
+    )
+
+
+def test_uploads_carry_their_digest(
+    guarded_server: tuple[str, list[httpx.Headers]], tmp_path: Path
+) -> None:
+    url, seen = guarded_server
+    settings = rest_settings_from_env({"HOME": str(tmp_path), "MLFLOW_TRACKING_TOKEN": "t0ken"})
+    repo = ProxyArtifactRepository("mlflow-artifacts:/1/run/artifacts", url, settings)
+    local = tmp_path / "f.txt"
+    local.write_bytes(b"digest me")
+    repo.log_artifact(local)
+    with repo.open_write("g.txt") as sink:
+        sink.write(b"and me")
+    expected = [
+        "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+        for data in (b"digest me", b"and me")
+    ]
+    assert [h["content-digest"] for h in seen if "content-digest" in h] == expected
 
 
 def test_an_abandoned_write_uploads_nothing(server: str) -> None:
@@ -150,3 +206,39 @@ def test_names_from_a_hostile_listing_are_refused(hostile_server: str, tmp_path:
         repo.download_artifacts("", tmp_path / "a" / "b")
     assert not (tmp_path / "escaped.txt").exists()
     assert not (tmp_path / "a" / "escaped.txt").exists()
+
+
+def test_multipart_uploads_through_a_server_storing_in_s3(
+    s3_root: str, moto_endpoint: str, tmp_path: Path
+) -> None:
+    """Parts, digest records and the joined file all go through the destination's open_sink,
+    so an s3:// destination works as a local one does."""
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        artifacts_destination=s3_root,
+        access_log=False,
+    )
+    multipart = MultipartSettings(
+        minimum_file_size=1, part_size=64 * 1024, state_dir=str(tmp_path / "state")
+    )
+    local = tmp_path / "weights.bin"
+    data = bytes(range(256)) * 1000  # 4 parts, the last one short
+    local.write_bytes(data)
+    with live_server(create_app(settings)) as url:
+        repo = ProxyArtifactRepository(
+            f"{url}/api/2.0/mlflow-artifacts/artifacts/5/run/artifacts", multipart=multipart
+        )
+        try:
+            repo.log_artifact(local, "model")
+            copy = repo.download_artifacts("model/weights.bin", tmp_path / "dst")
+            assert Path(copy).read_bytes() == data
+            assert repo.list_artifacts("model") == [FileInfo("model/weights.bin", False, len(data))]
+        finally:
+            close_clients()
+    bucket = urlparse(s3_root).netloc
+    listing = httpx.get(f"{moto_endpoint}/{bucket}", params={"list-type": "2"}).text
+    keys = sorted(re.findall(r"<Key>([^<]+)</Key>", listing))
+    assert keys == [
+        "root/.wayline-internal/records/5/run/artifacts/model/weights.bin",
+        "root/5/run/artifacts/model/weights.bin",
+    ]  # the staged parts are gone

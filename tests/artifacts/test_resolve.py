@@ -31,8 +31,10 @@ def test_proxy_and_http_uris_go_through_the_proxy() -> None:
 
 
 def test_unknown_schemes_are_refused_with_the_supported_list() -> None:
-    with pytest.raises(InvalidParameter, match="s3://"):
+    with pytest.raises(InvalidParameter) as refused:
         artifact_repository("ftp://host/x")
+    for scheme in ("s3://", "gs://", "wasbs://", "abfss://", "hdfs://", "mlflow-artifacts:/"):
+        assert scheme in refused.value.message
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,8 @@ def test_proxy_uris_with_traversal_are_refused() -> None:
 def test_importing_wayline_loads_no_storage_library() -> None:
     code = (
         "import sys, wayline, wayline.artifacts\n"
-        "print(sorted(m for m in ('fsspec', 's3fs', 'httpx', 'yaml') if m in sys.modules))\n"
+        "libraries = ('fsspec', 's3fs', 'gcsfs', 'adlfs', 'pyarrow', 'httpx', 'yaml')\n"
+        "print(sorted(m for m in libraries if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -1,64 +1,19 @@
-"""The fsspec repository on S3 (s3fs against moto's server on loopback)."""
+"""S3-only behaviour: the repository chosen for s3:// URIs, and the server's proxy writing to an
+S3 destination (moto's server on loopback). The behaviour every storage shares, S3 included,
+is in test_repository_contract.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from wayline.artifacts import artifact_repository
 from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
-from wayline.entities import FileInfo
-from wayline.errors import InvalidParameter, NotFound
 
 
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    folder = tmp_path / "source"
-    (folder / "sub").mkdir(parents=True)
-    (folder / "a.txt").write_text("alpha")
-    (folder / "sub" / "b.bin").write_bytes(b"\x00\x01" * 1000)
-    return folder
-
-
-def test_s3_round_trip(s3_root: str, source: Path, tmp_path: Path) -> None:
+def test_s3_uris_get_the_fsspec_repository(s3_root: str) -> None:
     repo = artifact_repository(s3_root)
     assert isinstance(repo, FsspecArtifactRepository)
-    assert repo.list_artifacts() == []
-    repo.log_artifacts(source, "run")
-    repo.log_artifact(source / "a.txt")
-    assert repo.list_artifacts() == [FileInfo("a.txt", False, 5), FileInfo("run", True, None)]
-    assert repo.list_artifacts("run/sub") == [FileInfo("run/sub/b.bin", False, 2000)]
-    assert repo.list_artifacts("run/a.txt") == []
-    assert b"".join(repo.iter_bytes("run/sub/b.bin")) == b"\x00\x01" * 1000
-
-    local = Path(repo.download_artifacts("run", tmp_path / "dst"))
-    assert (local / "a.txt").read_text() == "alpha"
-    assert (local / "sub" / "b.bin").read_bytes() == b"\x00\x01" * 1000
-
-    repo.delete_artifacts("run/sub")
-    assert [f.path for f in repo.list_artifacts("run")] == ["run/a.txt"]
-    with pytest.raises(NotFound):
-        repo.open_artifact("run/sub/b.bin")
-
-
-def test_s3_writes_appear_only_when_committed(s3_root: str) -> None:
-    repo = artifact_repository(s3_root)
-    with pytest.raises(RuntimeError), repo.open_write("dir/f.bin") as sink:
-        sink.write(b"x" * 100)
-        raise RuntimeError("abandoned")
-    assert repo.list_artifacts("dir") == []
-    with repo.open_write("dir/f.bin") as sink:
-        sink.write(b"y" * 100)
-    assert repo.list_artifacts("dir") == [FileInfo("dir/f.bin", False, 100)]
-
-
-def test_s3_paths_are_checked_too(s3_root: str) -> None:
-    repo = artifact_repository(s3_root)
-    with pytest.raises(InvalidParameter):
-        repo.open_sink("../other-prefix/x")
-    with pytest.raises(InvalidParameter):
-        repo.list_artifacts("%2e%2e")
+    assert not repo.is_local
 
 
 def test_the_server_proxies_to_an_s3_destination(s3_root: str, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import socket
 import time
 import tracemalloc
@@ -211,6 +213,138 @@ def test_a_symlink_out_of_the_destination_is_not_followed(
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
 
 
+# ---------------------------------------------------------------- the reserved folder
+RESERVED = ".wayline-internal"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"{RESERVED}/records/a.txt",
+        RESERVED,
+        ".Wayline-Internal/records/a.txt",
+        f"{RESERVED}/uploads/{'0' * 32}/upload.json",
+        f"./{RESERVED}/records",
+        f"a/../{RESERVED}/records",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_the_reserved_folder_is_out_of_reach(
+    shared: tuple[str, Path], method: str, target: str
+) -> None:
+    server, _ = shared
+    status, body = raw_request(server, method, f"{PROXY}/{target}", b"planted")
+    assert status == 400, body
+    assert b'"Invalid path"' in body
+    listed = httpx.get(f"{server}{PROXY}", params={"path": target})
+    assert listed.status_code == 400
+
+
+def test_listings_never_show_the_reserved_folder(http: httpx.Client, tmp_path: Path) -> None:
+    http.put(f"{PROXY}/top.txt", content=b"top")
+    assert (tmp_path / "destination" / RESERVED).is_dir()  # it holds top.txt's record
+    assert http.get(PROXY).json() == {
+        "files": [{"path": "top.txt", "is_dir": False, "file_size": 3}]
+    }
+    # A run whose root lies in the reserved folder cannot list it either.
+    info = create_run(http, "planted", artifact_location=f"mlflow-artifacts:/{RESERVED}")
+    listed = http.get(LIST_RUN_ARTIFACTS, params={"run_id": info["run_id"]})
+    assert listed.status_code == 400
+
+
+# ---------------------------------------------------------------- integrity
+def digest_header(data: bytes) -> str:
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+
+
+def test_an_upload_with_its_digest_is_kept_and_served_with_it(http: httpx.Client) -> None:
+    data = b"checked bytes" * 1000
+    put = http.put(
+        f"{PROXY}/ok/a.bin", content=data, headers={"Content-Digest": digest_header(data)}
+    )
+    assert put.status_code == 200, put.text
+    got = http.get(f"{PROXY}/ok/a.bin")
+    assert got.content == data
+    assert got.headers["content-digest"] == digest_header(data)
+    assert got.headers["content-length"] == str(len(data))
+    head = http.head(f"{PROXY}/ok/a.bin")
+    assert head.headers["content-digest"] == digest_header(data)
+
+
+def test_an_upload_without_a_digest_is_recorded_all_the_same(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    # MLflow's client sends no digest: the server hashes what it receives.
+    http.put(f"{PROXY}/plain/b.txt", content=b"no digest sent")
+    assert http.get(f"{PROXY}/plain/b.txt").headers["content-digest"] == digest_header(
+        b"no digest sent"
+    )
+    record = tmp_path / "destination" / RESERVED / "records" / "plain" / "b.txt"
+    assert json.loads(record.read_text()) == {
+        "size": 14,
+        "sha256": hashlib.sha256(b"no digest sent").hexdigest(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        # corrupt: the bytes are not those the digest names
+        (b"corrupted!", {"Content-Digest": digest_header(b"the original")}),
+        # truncated: the first half of a file sent with the whole file's digest
+        (b"the orig", {"Content-Digest": digest_header(b"the original")}),
+        # a digest that is no digest
+        (b"x", {"Content-Digest": "sha-256=:bm90IDMyIGJ5dGVz:"}),
+        (b"x", {"Content-Digest": "sha-256=not-a-byte-sequence"}),
+    ],
+)
+def test_corrupt_and_truncated_uploads_are_refused_leaving_nothing(
+    http: httpx.Client, tmp_path: Path, body: bytes, headers: dict[str, str]
+) -> None:
+    http.put(f"{PROXY}/keep/old.txt", content=b"previous version")
+    for name in ("old.txt", "new.txt"):
+        refused = http.put(f"{PROXY}/keep/{name}", content=body, headers=headers)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    folder = tmp_path / "destination" / "keep"
+    assert sorted(p.name for p in folder.iterdir()) == ["old.txt"]  # no partial file either
+    kept = http.get(f"{PROXY}/keep/old.txt")
+    assert kept.content == b"previous version"
+    assert kept.headers["content-digest"] == digest_header(b"previous version")
+    assert http.get(f"{PROXY}/keep/new.txt").status_code == 404
+
+
+def test_other_digest_algorithms_are_ignored(http: httpx.Client) -> None:
+    sha512 = base64.b64encode(hashlib.sha512(b"data").digest()).decode()
+    put = http.put(
+        f"{PROXY}/alg.txt", content=b"data", headers={"Content-Digest": f"sha-512=:{sha512}:"}
+    )
+    assert put.status_code == 200
+    both = f"sha-512=:{sha512}:, {digest_header(b'other')}"
+    assert (
+        http.put(f"{PROXY}/alg.txt", content=b"data", headers={"Content-Digest": both}).status_code
+        == 400
+    )
+
+
+def test_delete_removes_the_records_of_a_file_and_of_a_tree(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    records = tmp_path / "destination" / RESERVED / "records"
+    for path in ("d/a.txt", "d/sub/b.txt", "d/sub/c.txt", "e.txt"):
+        http.put(f"{PROXY}/{path}", content=path.encode())
+    assert (records / "d" / "sub" / "b.txt").is_file()
+    http.delete(f"{PROXY}/d/a.txt")
+    assert not (records / "d" / "a.txt").exists()
+    assert (records / "d" / "sub" / "c.txt").exists()
+    http.delete(f"{PROXY}/d")
+    assert not (records / "d").exists()
+    assert (records / "e.txt").exists()
+    # A new file at a deleted path is checked against its own digest, not the old one's.
+    http.put(f"{PROXY}/d/a.txt", content=b"new")
+    assert http.get(f"{PROXY}/d/a.txt").headers["content-digest"] == digest_header(b"new")
+
+
 # ---------------------------------------------------------------- streaming
 def test_a_50_mb_upload_streams_through_bounded_memory(http: httpx.Client, tmp_path: Path) -> None:
     chunk = bytes(range(256)) * 256  # 64 KiB
@@ -268,28 +402,21 @@ def test_an_interrupted_upload_leaves_no_file(server: str, tmp_path: Path) -> No
 
 # ---------------------------------------------------------------- other routes
 @pytest.mark.parametrize(
-    ("method", "url"),
-    [
-        ("POST", "/api/2.0/mlflow-artifacts/mpu/create/a/b.bin"),
-        ("POST", "/api/2.0/mlflow-artifacts/mpu/complete/a/b.bin"),
-        ("POST", "/api/2.0/mlflow-artifacts/mpu/abort/a/b.bin"),
-        ("GET", "/api/2.0/mlflow-artifacts/presigned/a/b.bin"),
-    ],
+    "url",
+    ["/api/2.0/mlflow-artifacts/presigned/a/b.bin", "/ajax-api/2.0/mlflow-artifacts/presigned/a"],
 )
-def test_multipart_and_presigned_routes_are_not_implemented(
-    http: httpx.Client, method: str, url: str
-) -> None:
-    response = http.request(method, url, json={"path": "a/b.bin", "num_parts": 2})
+def test_presigned_downloads_are_not_implemented(http: httpx.Client, url: str) -> None:
+    response = http.get(url)
     assert response.status_code == 501
     assert response.json()["error_code"] == "NOT_IMPLEMENTED"
 
 
-def test_server_info_advertises_no_multipart(http: httpx.Client) -> None:
+def test_server_info_advertises_multipart_uploads_only(http: httpx.Client) -> None:
     for url in ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"):
         info = http.get(url).json()
         assert info["store_type"] == "SqlStore"
         assert info["artifact_serving_enabled"] is True
-        assert info["multipart_uploads_enabled"] is False
+        assert info["multipart_uploads_enabled"] is True
         assert info["multipart_downloads_enabled"] is False
 
 
@@ -297,7 +424,11 @@ def test_without_serve_artifacts_there_is_no_proxy(tmp_path: Path) -> None:
     app = create_app(settings_for(tmp_path, serve_artifacts=False))
     with live_server(app) as url, httpx.Client(base_url=url) as http:
         assert http.put(f"{PROXY}/a.txt", content=b"a").status_code == 404
-        assert http.get("/api/3.0/mlflow/server-info").json()["artifact_serving_enabled"] is False
+        info = http.get("/api/3.0/mlflow/server-info").json()
+        assert info["artifact_serving_enabled"] is False
+        assert info["multipart_uploads_enabled"] is False
+        mpu = "/api/2.0/mlflow-artifacts/mpu/create/x"
+        assert http.post(mpu, json={"path": "a", "num_parts": 1}).status_code == 404
         experiment_id = http.post(
             "/api/2.0/mlflow/experiments/create", json={"name": "no-proxy"}
         ).json()["experiment_id"]

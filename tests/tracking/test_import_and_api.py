@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import wayline
 
 EXPECTED_PUBLIC = {
@@ -18,6 +20,7 @@ EXPECTED_PUBLIC = {
     "WaylineError",
     "__version__",
     "active_run",
+    "artifacts",
     "create_experiment",
     "create_external_model",
     "data",
@@ -40,14 +43,18 @@ EXPECTED_PUBLIC = {
     "is_tracking_uri_set",
     "last_active_run",
     "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "search_experiments",
     "search_logged_models",
@@ -75,9 +82,34 @@ def test_public_functions_document_an_example() -> None:
         obj = getattr(wayline, name)
         if callable(obj) and not isinstance(obj, type):
             assert "Example::" in (obj.__doc__ or ""), name
-    for name, member in vars(wayline.Client).items():
+    # The Client's methods, its mixins' (artifacts, logged models) included.
+    for name in dir(wayline.Client):
+        member = getattr(wayline.Client, name)
         if callable(member) and not name.startswith("_"):
             assert "Example::" in (member.__doc__ or ""), f"Client.{name}"
+    for name in wayline.artifacts.__all__:
+        obj = getattr(wayline.artifacts, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert "Example::" in (obj.__doc__ or ""), f"wayline.artifacts.{name}"
+
+
+ARTIFACTS_PUBLIC = {
+    "ArtifactRepository",
+    "ArtifactSink",
+    "artifact_repository",
+    "download_artifacts",
+    "list_artifacts",
+    "load_dict",
+    "load_image",
+    "load_text",
+    "safe_relative_path",
+}
+
+
+def test_artifacts_public_names_are_the_curated_list() -> None:
+    assert set(wayline.artifacts.__all__) == ARTIFACTS_PUBLIC
+    for name in wayline.artifacts.__all__:
+        assert getattr(wayline.artifacts, name) is not None
 
 
 def test_import_does_not_load_heavy_dependencies() -> None:
@@ -85,6 +117,32 @@ def test_import_does_not_load_heavy_dependencies() -> None:
         "import sys, wayline\n"
         "heavy = [m for m in ('pandas', 'numpy', 'sqlalchemy', 'alembic') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_model_packages_load_on_first_use() -> None:
+    # As with mlflow.pyfunc after `import mlflow`: no import statement of its own needed.
+    code = (
+        "import sys, wayline\n"
+        "assert 'wayline.pyfunc' not in sys.modules\n"
+        "print(wayline.pyfunc.__name__, wayline.sklearn.__name__, wayline.types.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["wayline.pyfunc", "wayline.sklearn", "wayline.types"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        wayline.nope  # noqa: B018
+
+
+def test_importing_wayline_artifacts_stays_light() -> None:
+    # mlflow.artifacts users import it first thing: storage, HTTP and media libraries wait
+    # for a call that needs them.
+    code = (
+        "import sys, wayline.artifacts\n"
+        "heavy = ('pandas', 'numpy', 'sqlalchemy', 'httpx', 'fsspec', 'PIL', 'matplotlib',\n"
+        "         'plotly', 'yaml')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""

@@ -10,6 +10,10 @@ keeps its name.
 
 ``resolve_inside`` is the second line for local storage: the target, with symlinks resolved,
 must lie inside the artifact root, so a symlink planted under the root cannot lead out of it.
+
+The artifact proxy keeps files of its own (multipart staging, digest records) in
+``RESERVED_FOLDER`` at the top of its destination; ``proxy_path`` is ``safe_relative_path`` for
+paths relative to that destination, and refuses any that would reach into the folder.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from wayline.errors import InvalidParameter
 _MAX_DECODE_ROUNDS = 8
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\\;#]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+RESERVED_FOLDER = ".wayline-internal"
 
 
 def invalid_path() -> InvalidParameter:
@@ -69,6 +75,22 @@ def safe_relative_path(path: str | None) -> str:
     return "/".join(part for part in path.split("/") if part not in ("", "."))
 
 
+def proxy_path(path: str | None) -> str:
+    """``safe_relative_path`` for a path under the artifact proxy's destination: a first
+    segment naming ``RESERVED_FOLDER`` is refused too (compared case-insensitively, as a
+    case-insensitive file system would).
+
+    Example::
+
+        proxy_path("1/abc/artifacts/model.pkl")  # "1/abc/artifacts/model.pkl"
+        proxy_path(".wayline-internal/records")  # raises InvalidParameter("Invalid path")
+    """
+    relative = safe_relative_path(path)
+    if relative.split("/", 1)[0].casefold() == RESERVED_FOLDER:
+        raise invalid_path()
+    return relative
+
+
 def join_relative(*parts: str | None) -> str:
     """Relative paths joined with ``/``, skipping empty ones (each part already safe)."""
     return posixpath.join(*(p for p in parts if p)) if any(parts) else ""
@@ -88,4 +110,11 @@ def resolve_inside(root: str, relative: str) -> str:
     return target
 
 
-__all__ = ["invalid_path", "join_relative", "resolve_inside", "safe_relative_path"]
+__all__ = [
+    "RESERVED_FOLDER",
+    "invalid_path",
+    "join_relative",
+    "proxy_path",
+    "resolve_inside",
+    "safe_relative_path",
+]

@@ -8,24 +8,60 @@ so memory stays bounded whatever the size. Requests carry the REST store's heade
 identification and its credentials: ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` or
 ``~/.mlflow/credentials``, ``..._TOKEN``) and use its TLS settings (``..._INSECURE_TLS``,
 ``..._CERT_PATH``), so an authenticated server serves artifacts as it serves the tracking API.
+
+Integrity: an upload carries the file's SHA-256 as ``Content-Digest`` (RFC 9530), which the
+server checks before it keeps the file; a download is checked against the ``Content-Length`` and
+``Content-Digest`` the server sends, and a file that does not match them is not kept (WaylineError
+``DATA_LOSS``).
+
+Large files (``MultipartSettings.minimum_file_size``, 500 MiB by default) go in parts when the
+server's ``server-info`` advertises multipart uploads and its part URLs lead back to it (a
+Wayline server): a few parts at a time, each read from disk in chunks and retried like any
+request. An unfinished upload is remembered in the user's cache directory
+(``~/.cache/wayline/uploads/<sha256 of the target URL>.json``), so logging the same file again
+sends only the parts the server does not hold. Any other server gets the single streamed PUT.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mimetypes
 import os
+import posixpath
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextvars import copy_context
 from typing import BinaryIO
 from urllib.parse import quote, urlparse
 
 import httpx
 
 from wayline.artifacts.codec import decode_file_info
+from wayline.artifacts.integrity import (
+    DIGEST_HEADER,
+    Tally,
+    content_digest,
+    expected_content,
+    file_digests,
+    mismatch,
+    parse_content_digest,
+)
 from wayline.artifacts.paths import invalid_path, join_relative, safe_relative_path
+from wayline.artifacts.progress import report
+from wayline.artifacts.proxy_uploads import (
+    MultipartSettings,
+    UploadMemory,
+    UploadPlan,
+    UploadState,
+    multipart_settings_from_env,
+    normalize_etag,
+    read_plan,
+    same_origin,
+)
 from wayline.artifacts.repository import (
     CHUNK_SIZE,
     ArtifactRepository,
@@ -44,14 +80,23 @@ from wayline.store.rest.client import (
 )
 
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+MULTIPART_API = "/api/2.0/mlflow-artifacts/mpu"
+SERVER_INFO_API = "/api/3.0/mlflow/server-info"
 PROXY_SCHEME = "mlflow-artifacts"
+# The server's limit on parts (S3's); a bigger file gets bigger parts.
+MAX_PARTS = 10_000
+# How fast a server is assumed to join parts at least, to give complete a long enough timeout.
+_JOIN_BYTES_PER_S = 20 * 1024 * 1024
 
-# Statuses that mean "not processed, try again"; every proxy call is idempotent (PUT overwrites).
+# Statuses that mean "not processed, try again". Every proxy call may be repeated: a PUT
+# overwrites, a repeated mpu/create leaves an unused upload, a repeated complete is recognised.
 _RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 _MAX_BACKOFF_S = 30.0
 
 _clients: dict[tuple[str, RestSettings], httpx.Client] = {}
 _clients_lock = threading.Lock()
+# server base URL -> whether it takes multipart uploads (asked once per process)
+_multipart_servers: dict[str, bool] = {}
 
 
 def split_proxy_uri(uri: str, tracking_uri: str | None) -> tuple[str, str]:
@@ -99,10 +144,20 @@ def _http_client(base: str, settings: RestSettings) -> httpx.Client:
     return client
 
 
-def _file_chunks(local_file: str) -> Iterator[bytes]:
+def _file_chunks(local_file: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """``length`` bytes of the file from ``offset`` (all the rest if None), chunk by chunk,
+    each reported as moved once it is handed on."""
     with open(local_file, "rb") as source:
-        while chunk := source.read(CHUNK_SIZE):
+        source.seek(offset)
+        left = length
+        while left is None or left > 0:
+            chunk = source.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
             yield chunk
+            report(len(chunk))
 
 
 class _ResponseReader(io.RawIOBase):
@@ -134,23 +189,25 @@ class _ResponseReader(io.RawIOBase):
 
 
 class _SpooledSink:
-    """Buffers a write in a spooled temporary file (memory up to a bound, then disk); the
-    upload happens at ``commit``, streamed from that file."""
+    """Buffers a write in a spooled temporary file (memory up to a bound, then disk), hashing
+    it; the upload happens at ``commit``, streamed from that file."""
 
-    def __init__(self, upload: Callable[[BinaryIO], None]) -> None:
+    def __init__(self, upload: Callable[[BinaryIO, Tally], None]) -> None:
         import tempfile
 
         self._upload = upload
+        self._tally = Tally()
         # The sink owns the file: it is closed by commit or discard.
         self._file = tempfile.SpooledTemporaryFile(max_size=8 * CHUNK_SIZE)  # noqa: SIM115
 
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        self._tally.update(data)
         return self._file.write(data)
 
     def commit(self) -> None:
         try:
             self._file.seek(0)
-            self._upload(self._file)  # type: ignore[arg-type]
+            self._upload(self._file, self._tally)  # type: ignore[arg-type]
         finally:
             self._file.close()
 
@@ -174,10 +231,13 @@ class ProxyArtifactRepository(ArtifactRepository):
         artifact_uri: str,
         tracking_uri: str | None = None,
         settings: RestSettings | None = None,
+        multipart: MultipartSettings | None = None,
     ) -> None:
         super().__init__(artifact_uri)
         self._base, self._root = split_proxy_uri(artifact_uri, tracking_uri)
         self._settings = settings or rest_settings_from_env(os.environ)
+        self._multipart = multipart or multipart_settings_from_env(os.environ)
+        self._memory = UploadMemory(self._multipart.state_dir)
 
     @property
     def _http(self) -> httpx.Client:
@@ -216,11 +276,25 @@ class ProxyArtifactRepository(ArtifactRepository):
     # ------------------------------------------------------------------ writing
     def log_artifact(self, local_file: LocalPath, artifact_path: str | None = None) -> None:
         local, target = upload_target(local_file, artifact_path)
-        self._put(target, lambda: _file_chunks(local), os.path.getsize(local))
+        size = os.path.getsize(local)
+        if (
+            size >= self._multipart.minimum_file_size
+            and self._takes_multipart()
+            and self._upload_in_parts(local, target, size)
+        ):
+            return
+        digest, _ = file_digests(local)
+        self._put(target, lambda: _file_chunks(local), size, digest)
 
-    def _put(self, relative: str, body: Callable[[], Iterator[bytes]], size: int) -> None:
+    def _put(
+        self, relative: str, body: Callable[[], Iterator[bytes]], size: int, digest: bytes
+    ) -> None:
         content_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-        headers = {"Content-Type": content_type, "Content-Length": str(size)}
+        headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(size),
+            DIGEST_HEADER: content_digest(digest),
+        }
         url = self._url(relative)
         self._send(lambda: self._http.build_request("PUT", url, content=body(), headers=headers))
 
@@ -229,17 +303,193 @@ class ProxyArtifactRepository(ArtifactRepository):
         if not relative:
             raise invalid_path()
 
-        def upload(spool: BinaryIO) -> None:
-            size = spool.seek(0, os.SEEK_END)
-
+        def upload(spool: BinaryIO, tally: Tally) -> None:
             def chunks() -> Iterator[bytes]:
                 spool.seek(0)
                 while chunk := spool.read(CHUNK_SIZE):
                     yield chunk
+                    report(len(chunk))
 
-            self._put(relative, chunks, size)
+            self._put(relative, chunks, tally.size, tally.digest())
 
         return _SpooledSink(upload)
+
+    # ------------------------------------------------------------------ multipart uploads
+    def _takes_multipart(self) -> bool:
+        """Whether the server advertises multipart uploads (asked once per server)."""
+        known = _multipart_servers.get(self._base)
+        if known is None:
+            url = f"{self._base}{SERVER_INFO_API}"
+            try:
+                info = self._send(lambda: self._http.build_request("GET", url)).json()
+            except (WaylineError, ValueError):
+                return False  # a server without server-info (or unreachable): no multipart
+            known = isinstance(info, dict) and info.get("multipart_uploads_enabled") is True
+            _multipart_servers[self._base] = known
+        return known
+
+    def _mpu_url(self, action: str, target: str) -> tuple[str, str]:
+        """``(URL of mpu/<action> for target's directory, target's file name)``."""
+        directory, name = posixpath.split(join_relative(self._root, target))
+        return f"{self._base}{MULTIPART_API}/{action}/{quote(directory, safe='/')}", name
+
+    def _upload_in_parts(self, local: str, target: str, size: int) -> bool:
+        """Upload ``local`` in parts, resuming an unfinished upload of the same file; False
+        when the server cannot take this upload in parts (the caller PUTs it whole)."""
+        part_size = max(self._multipart.part_size, -(-size // MAX_PARTS))
+        whole, digests = file_digests(local, part_size)
+        url = self._url(target)
+        stat = os.stat(local)
+        state = UploadState("", size, stat.st_mtime_ns, part_size, whole.hex())
+        remembered = self._memory.recall(url)
+        plan = None
+        if remembered is not None and remembered == state.with_id(remembered.upload_id):
+            plan = self._resume(remembered.upload_id, len(digests))
+        elif remembered is not None:
+            self._abort(target, remembered.upload_id)  # of another file: its parts are no use
+        if plan is None:
+            plan = self._create(target, len(digests))
+            if plan is None:
+                return False
+            self._memory.remember(url, state.with_id(plan.upload_id))
+        missing = [n for n in plan.credentials if plan.held.get(n) != digests[n - 1].hex()]
+        self._upload_parts(local, size, part_size, plan, missing, digests)
+        self._complete(target, plan, digests, whole, size)
+        self._memory.forget(url)
+        return True
+
+    def _create(self, target: str, num_parts: int) -> UploadPlan | None:
+        url, name = self._mpu_url("create", target)
+        body = {"path": name, "num_parts": num_parts}
+        try:
+            response = self._send(lambda: self._http.build_request("POST", url, json=body))
+        except WaylineError as exc:
+            if exc.error_code in ("NOT_IMPLEMENTED", "ENDPOINT_NOT_FOUND"):
+                return None
+            raise
+        plan = read_plan(response.json(), num_parts)
+        if not all(same_origin(u, self._base) for u, _ in plan.credentials.values()):
+            # Parts bound for other hosts (an MLflow server's presigned storage URLs) would
+            # not take our credentials, digests or resumption: PUT the file whole instead.
+            self._abort(target, plan.upload_id)
+            return None
+        return plan
+
+    def _resume(self, upload_id: str, num_parts: int) -> UploadPlan | None:
+        """The remembered upload with the parts the server holds; None when it is gone."""
+        url = f"{self._base}{MULTIPART_API}/parts/{upload_id}"
+        try:
+            body = self._send(lambda: self._http.build_request("GET", url)).json()
+        except (NotFound, InvalidParameter):
+            return None  # completed, aborted or never known: start afresh
+        except WaylineError as exc:
+            if exc.error_code == "ENDPOINT_NOT_FOUND":
+                return None
+            raise
+        if not isinstance(body, dict) or body.get("num_parts") != num_parts:
+            return None
+        return read_plan(body, num_parts)
+
+    def _upload_parts(
+        self,
+        local: str,
+        size: int,
+        part_size: int,
+        plan: UploadPlan,
+        numbers: list[int],
+        digests: list[bytes],
+    ) -> None:
+        """Upload parts ``numbers`` a few at a time; the first failure stops the rest."""
+        if not numbers:
+            return
+        workers = min(self._multipart.max_workers, len(numbers))
+        with ThreadPoolExecutor(workers, thread_name_prefix="wayline-upload") as pool:
+            # Each task runs in a copy of this context, so that progress reaches our listener.
+            futures = [
+                pool.submit(
+                    copy_context().run,
+                    self._upload_part,
+                    local,
+                    (n - 1) * part_size,
+                    min(part_size, size - (n - 1) * part_size),
+                    plan.credentials[n],
+                    digests[n - 1],
+                )
+                for n in numbers
+            ]
+            try:
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def _upload_part(
+        self,
+        local: str,
+        offset: int,
+        length: int,
+        credential: tuple[str, dict[str, str]],
+        digest: bytes,
+    ) -> None:
+        url, extra = credential
+        headers = {
+            **extra,
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(length),
+            DIGEST_HEADER: content_digest(digest),
+        }
+        response = self._send(
+            lambda: self._http.build_request(
+                "PUT", url, content=_file_chunks(local, offset, length), headers=headers
+            )
+        )
+        if normalize_etag(response.headers.get("ETag")) != digest.hex():
+            raise WaylineError(f"The server stored a part of {local} as other bytes than sent.")
+
+    def _complete(
+        self, target: str, plan: UploadPlan, digests: list[bytes], whole: bytes, size: int
+    ) -> None:
+        url, name = self._mpu_url("complete", target)
+        parts = [
+            {"part_number": n, "etag": f'"{digests[n - 1].hex()}"', "url": plan.credentials[n][0]}
+            for n in sorted(plan.credentials)
+        ]
+        body = {"path": name, "upload_id": plan.upload_id, "parts": parts, "sha256": whole.hex()}
+        # The server joins the parts before it answers: give it time for a big file.
+        timeout = httpx.Timeout(
+            self._settings.timeout, read=max(self._settings.timeout, size / _JOIN_BYTES_PER_S)
+        )
+        try:
+            self._send(lambda: self._http.build_request("POST", url, json=body, timeout=timeout))
+        except NotFound:
+            # A retried complete finds the upload gone if the first attempt did finish.
+            if self._stored_digest(target) != whole:
+                raise
+        except InvalidParameter:
+            self._memory.forget(self._url(target))  # these parts will never make the file
+            self._abort(target, plan.upload_id)
+            raise
+
+    def _abort(self, target: str, upload_id: str) -> None:
+        url, name = self._mpu_url("abort", target)
+        body = {"path": name, "upload_id": upload_id}
+        # Best effort: what is left is the server's to clean.
+        with contextlib.suppress(WaylineError):
+            self._send(lambda: self._http.build_request("POST", url, json=body))
+
+    def _stored_digest(self, target: str) -> bytes | None:
+        url = self._url(target)
+        try:
+            response = self._send(lambda: self._http.build_request("HEAD", url))
+        except WaylineError:
+            return None
+        value = response.headers.get(DIGEST_HEADER)
+        try:
+            return parse_content_digest(value) if value else None
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------ reading
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
@@ -267,6 +517,32 @@ class ProxyArtifactRepository(ArtifactRepository):
         response = self._send(lambda: self._http.build_request("GET", url), stream=True)
         return io.BufferedReader(_ResponseReader(response), CHUNK_SIZE)
 
+    def _download_file(self, path: str, local_file: str) -> None:
+        """Stream the artifact to ``local_file``, checking it against the size and digest the
+        server sent (the caller removes the file when this raises)."""
+        relative = safe_relative_path(path)
+        if not relative:
+            raise NotFound("No such artifact: ''")
+        url = self._url(relative)
+        response = self._send(lambda: self._http.build_request("GET", url), stream=True)
+        tally = Tally()
+        try:
+            expected = _expected_download(response.headers)
+            with open(local_file, "wb") as target:
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    target.write(chunk)
+                    tally.update(chunk)
+                    report(len(chunk))
+        except httpx.HTTPError as exc:
+            raise WaylineError(f"Downloading artifact {relative!r} failed: {exc}") from exc
+        finally:
+            response.close()
+        problem = mismatch(tally, *expected)
+        if problem is not None:
+            raise WaylineError(
+                f"Artifact {relative!r} arrived corrupt ({problem}); it was not kept.", "DATA_LOSS"
+            )
+
     # ------------------------------------------------------------------ deleting
     def delete_artifacts(self, path: str | None = None) -> None:
         relative = safe_relative_path(path)
@@ -276,13 +552,34 @@ class ProxyArtifactRepository(ArtifactRepository):
         self._send(lambda: self._http.build_request("DELETE", url))
 
 
+def _expected_download(headers: httpx.Headers) -> tuple[int | None, bytes | None]:
+    """``(size, SHA-256)`` a download response announces. A transformed body (a proxy's gzip)
+    is not the one they describe: then nothing is checked."""
+    if headers.get("content-encoding", "identity").lower() != "identity":
+        return None, None
+    try:
+        return expected_content(headers)
+    except ValueError as exc:
+        raise WaylineError(f"The artifact server sent a malformed header: {exc}") from None
+
+
 def close_clients() -> None:
-    """Close the pooled HTTP connections (tests, fork)."""
+    """Close the pooled HTTP connections and forget what servers said they offer (tests,
+    fork)."""
     with _clients_lock:
         clients = list(_clients.values())
         _clients.clear()
+        _multipart_servers.clear()
     for client in clients:
         client.close()
 
 
-__all__ = ["ARTIFACTS_API", "PROXY_SCHEME", "ProxyArtifactRepository", "close_clients"]
+__all__ = [
+    "ARTIFACTS_API",
+    "MULTIPART_API",
+    "PROXY_SCHEME",
+    "MultipartSettings",
+    "ProxyArtifactRepository",
+    "close_clients",
+    "multipart_settings_from_env",
+]

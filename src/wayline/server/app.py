@@ -35,6 +35,7 @@ from wayline.server.operations import Metrics, ObservabilityMiddleware
 from wayline.server.security import RAW_BODY_PREFIXES, SecurityMiddleware, security_headers
 from wayline.server.settings import ServerSettings
 from wayline.server.tracking_routes import JsonResponse, add_tracking_routes
+from wayline.server.ui_routes import add_ui_routes
 from wayline.store.resolve import tracking_store
 from wayline.store.tracking import TrackingStore
 
@@ -165,6 +166,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, methods=["GET"])
     if store is not None:
         add_tracking_routes(app.router, store, artifact_handlers(settings))
+        add_ui_routes(app.router, store, settings)
     add_artifact_routes(app.router, settings)
     _add_middleware(app, settings, metrics)
     return app

@@ -2,10 +2,17 @@
 
 The proxy stores under ``ServerSettings.artifacts_destination`` through an
 ``FsspecArtifactRepository``, so every path is checked by ``wayline.artifacts.paths`` (and, for a
-local destination, must resolve inside it). Bytes stream both ways: a PUT body goes to storage
-in bounded chunks as it arrives (the body is never read whole), and a GET streams the file back
-as an attachment, with ``nosniff`` and a sandboxing CSP, so an HTML, SVG or JS artifact is never
-rendered in the server's origin.
+local destination, must resolve inside it); ``proxy_path`` also keeps user paths out of the
+destination's reserved folder, where the proxy stages multipart uploads (``multipart.py``) and
+keeps digest records, and listings never show it. Bytes stream both ways: a PUT body goes to
+storage in bounded chunks as it arrives (the body is never read whole), and a GET streams the
+file back as an attachment, with ``nosniff`` and a sandboxing CSP, so an HTML, SVG or JS artifact
+is never rendered in the server's origin.
+
+Integrity (``wayline.artifacts.integrity``): a PUT is hashed as it streams and kept only when
+its size and SHA-256 match ``Content-Length`` and ``Content-Digest`` (when sent; else 400 and
+nothing is stored); every stored file gets a ``{size, sha256}`` record, sent back as
+``Content-Digest`` on GET and removed with the file.
 
 ListArtifacts and ListLoggedModelArtifacts live in the tracking route table, whose handlers
 see only the store and the request values; ``listing_handlers(destination)`` binds the proxy's
@@ -20,7 +27,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlparse
 
-import anyio
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -29,16 +35,20 @@ from starlette.routing import Router
 
 from wayline.artifacts.codec import encode_file_info
 from wayline.artifacts.fsspec_repo import FsspecArtifactRepository, is_local_uri, local_root
-from wayline.artifacts.paths import invalid_path, join_relative, safe_relative_path
-from wayline.artifacts.repository import (
-    CHUNK_SIZE,
-    ArtifactRepository,
-    ArtifactSink,
-    artifact_name,
+from wayline.artifacts.integrity import DIGEST_HEADER, DigestRecords, content_digest
+from wayline.artifacts.paths import (
+    RESERVED_FOLDER,
+    invalid_path,
+    join_relative,
+    proxy_path,
+    safe_relative_path,
 )
+from wayline.artifacts.repository import CHUNK_SIZE, ArtifactRepository, artifact_name
 from wayline.artifacts.resolve import artifact_repository
+from wayline.entities import FileInfo
 from wayline.errors import InvalidParameter, WaylineError
 from wayline.protocol import JsonDict, run_id_of
+from wayline.server.multipart import add_multipart_routes, announced_content, keep, receive_body
 from wayline.server.settings import ServerSettings
 from wayline.store.tracking import TrackingStore
 
@@ -46,10 +56,6 @@ Handler = Callable[[TrackingStore, Mapping[str, Any]], JsonDict]
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 SERVER_INFO_URLS = ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info")
-
-# Upload bytes are handed to storage in pieces of about this size: bounded memory, few hops
-# to the thread pool.
-UPLOAD_FLUSH_BYTES = CHUNK_SIZE
 
 # Sent with every download: even opened directly, an artifact runs no script in the server's
 # origin. (``X-Content-Type-Options: nosniff`` is on every response: SecurityMiddleware.)
@@ -94,63 +100,69 @@ def _download_headers(name: str) -> dict[str, str]:
     return {**DOWNLOAD_HEADERS, "Content-Disposition": disposition}
 
 
-async def _download(repo: FsspecArtifactRepository, relative: str) -> Response:
+async def _download(
+    repo: FsspecArtifactRepository, records: DigestRecords, relative: str, request: Request
+) -> Response:
     headers = _download_headers(artifact_name(relative))
+    record = await run_in_threadpool(records.read, relative)
+    # A range answers part of the file, which the whole file's digest does not describe.
+    if record is not None and "range" not in request.headers:
+        headers[DIGEST_HEADER] = content_digest(record.digest)
     local = await run_in_threadpool(repo.local_path, relative)
     if local is not None:
         return FileResponse(local, media_type=_media_type(relative), headers=headers)
     source = await run_in_threadpool(repo.open_artifact, relative)
+    # fsspec's remote files know their size; without it the record's is the best we have.
+    size = getattr(source, "size", None)
+    if isinstance(size, int):
+        headers["Content-Length"] = str(size)
+    elif record is not None:
+        headers["Content-Length"] = str(record.size)
     return StreamingResponse(_stream(source), media_type=_media_type(relative), headers=headers)
 
 
-async def _upload(repo: ArtifactRepository, relative: str, request: Request) -> Response:
+async def _upload(
+    repo: ArtifactRepository, records: DigestRecords, relative: str, request: Request
+) -> Response:
     if not relative:
         raise invalid_path()
+    announced = announced_content(request)  # a malformed header is refused before any write
     sink = await run_in_threadpool(repo.open_sink, relative)
     try:
-        pending = bytearray()
-        async for chunk in request.stream():
-            pending += chunk
-            if len(pending) >= UPLOAD_FLUSH_BYTES:
-                await run_in_threadpool(sink.write, pending)
-                pending = bytearray()
-        if pending:
-            await run_in_threadpool(sink.write, pending)
-        await run_in_threadpool(sink.commit)
+        tally = await receive_body(request, sink, announced)
     except ClientDisconnect:
-        await _discard(sink)
         return Response(status_code=400)  # nobody is left to read it; no error to log either
-    except BaseException:
-        await _discard(sink)
-        raise
+    await run_in_threadpool(keep, sink, relative, tally, records)
     return _json({})
 
 
-async def _discard(sink: ArtifactSink) -> None:
-    # A dropped client or a failed write leaves nothing behind; shielded so that a cancelled
-    # request still cleans up.
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(sink.discard)
+def _visible(infos: list[FileInfo]) -> list[FileInfo]:
+    """A listing without the reserved folder (which only the destination's root holds)."""
+    return [info for info in infos if info.path != RESERVED_FOLDER]
 
 
 def proxy_endpoints(
-    repo: FsspecArtifactRepository,
+    repo: FsspecArtifactRepository, records: DigestRecords | None = None
 ) -> tuple[Callable[[Request], Any], Callable[[Request], Any]]:
-    """``(one artifact: GET/HEAD/PUT/DELETE, listing: GET ?path=)`` over ``repo``."""
+    """``(one artifact: GET/HEAD/PUT/DELETE, listing: GET ?path=)`` over ``repo``, keeping
+    digest records in ``records`` (by default in ``repo``'s reserved folder)."""
+    records = records or DigestRecords(repo)
 
     async def artifact(request: Request) -> Response:
-        relative = safe_relative_path(request.path_params["path"])
+        relative = proxy_path(request.path_params["path"])
         if request.method in ("GET", "HEAD"):
-            return await _download(repo, relative)
+            return await _download(repo, records, relative, request)
         if request.method == "PUT":
-            return await _upload(repo, relative, request)
+            return await _upload(repo, records, relative, request)
         if not relative:
             raise invalid_path()  # DELETE of the root would wipe every experiment's artifacts
+        await run_in_threadpool(records.forget, relative)
         await run_in_threadpool(repo.delete_artifacts, relative)
         return _json({})
 
     async def listing(request: Request) -> Response:
-        infos = await run_in_threadpool(repo.list_artifacts, request.query_params.get("path"))
+        path = proxy_path(request.query_params.get("path"))
+        infos = _visible(await run_in_threadpool(repo.list_artifacts, path or None))
         if not infos:
             return _json({})  # a file, a missing path or an empty directory (spec §9)
         return _json({"files": [encode_file_info(i, artifact_name(i.path)) for i in infos]})
@@ -160,8 +172,7 @@ def proxy_endpoints(
 
 async def _not_implemented(request: Request) -> Response:
     error = WaylineError(
-        "Multipart uploads and presigned URLs are not supported by this server's artifact storage.",
-        "NOT_IMPLEMENTED",
+        "Presigned URLs are not supported by this server's artifact storage.", "NOT_IMPLEMENTED"
     )
     return _json(error.to_dict(), status_code=error.http_status)
 
@@ -174,7 +185,9 @@ def server_info(settings: ServerSettings) -> JsonDict:
         "store_type": store_type,
         "workspaces_enabled": False,
         "trace_archival_enabled": False,
-        "multipart_uploads_enabled": False,
+        # Parts go to this server (mpu/parts), which MLflow's client handles like presigned
+        # URLs: any destination can take them.
+        "multipart_uploads_enabled": settings.serve_artifacts,
         "multipart_downloads_enabled": False,
         "artifact_serving_enabled": settings.serve_artifacts,
         "presigned_upload_run_id_supported": False,
@@ -197,16 +210,16 @@ def add_artifact_routes(router: Router, settings: ServerSettings) -> None:
         router.add_route(url, answer_server_info, methods=["GET"])
     if not settings.serve_artifacts:
         return
-    artifact, listing = proxy_endpoints(destination_repository(settings.artifacts_destination))
+    destination = destination_repository(settings.artifacts_destination)
+    records = DigestRecords(destination)
+    artifact, listing = proxy_endpoints(destination, records)
     methods = ["GET", "HEAD", "PUT", "DELETE"]
     for prefix in PROXY_PREFIXES:
         add = router.add_route
         add(f"{prefix}/artifacts", listing, methods=["GET"])
         add(f"{prefix}/artifacts/{{path:path}}", artifact, methods=methods)
-        for action in ("create", "complete", "abort"):
-            url = f"{prefix}/mpu/{action}/{{path:path}}"
-            add(url, _not_implemented, methods=["POST"])
         add(f"{prefix}/presigned/{{path:path}}", _not_implemented, methods=["GET"])
+    add_multipart_routes(router, PROXY_PREFIXES, destination, records)
 
 
 # ---------------------------------------------------------------- ListArtifacts RPC
@@ -222,13 +235,17 @@ def _run_location(
             f"Artifacts at {root_uri!r} are served by the artifact proxy, which this server "
             "does not run (start it with --serve-artifacts)."
         )
-    return destination, safe_relative_path(parsed.path.lstrip("/"))
+    return destination, proxy_path(parsed.path.lstrip("/"))
 
 
 def _listing(root_uri: str, path: str | None, proxy_repo: ArtifactRepository | None) -> JsonDict:
     """``{root_uri, files}`` for the directory ``path`` under an artifact root."""
     repo, prefix = _run_location(root_uri, proxy_repo)
-    infos = repo.list_artifacts(join_relative(prefix, safe_relative_path(path or None)) or None)
+    full = join_relative(prefix, safe_relative_path(path or None))
+    if repo is not proxy_repo:
+        infos = repo.list_artifacts(full or None)
+    else:
+        infos = _visible(repo.list_artifacts(proxy_path(full) or None))
     body: JsonDict = {"root_uri": root_uri}
     if infos:
         # Paths are relative to the artifact root (spec §4), not to the storage root.

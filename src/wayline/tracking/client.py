@@ -7,16 +7,14 @@ the client only turns user-friendly arguments (dicts of tags, numpy scalars) int
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wayline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
-    FileInfo,
     Metric,
     ModelInput,
     PagedList,
@@ -35,12 +33,10 @@ from wayline.store.tracking import (
 from wayline.tracking import context
 from wayline.tracking.async_logging import RunOperations, logger_for
 from wayline.tracking.batching import chunk_batch
+from wayline.tracking.client_artifacts import ArtifactsClient
 from wayline.tracking.client_models import LoggedModelsClient
 from wayline.tracking.uri import async_logging_default, get_tracking_uri
 from wayline.tracking.values import metric_value, param_value, tag_value
-
-if TYPE_CHECKING:
-    from wayline.artifacts.repository import ArtifactRepository
 
 TagsArg = Mapping[str, Any] | Sequence[RunTag] | None
 
@@ -63,9 +59,9 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class Client(LoggedModelsClient):
-    """Low-level access to a tracking store: experiments, runs, metrics, params, tags, and
-    logged models (see ``client_models``).
+class Client(ArtifactsClient, LoggedModelsClient):
+    """Low-level access to a tracking store: experiments, runs, metrics, params, tags,
+    artifacts (see ``client_artifacts``) and logged models (see ``client_models``).
 
     Example::
 
@@ -464,77 +460,6 @@ class Client(LoggedModelsClient):
         return self._store.get_metric_history_bulk_interval(
             list(run_ids), key, max_results, start_step=start_step, end_step=end_step
         )
-
-    # ------------------------------------------------------------------ artifacts
-    def _artifact_repository(self, run_id: str) -> ArtifactRepository:
-        from wayline.artifacts.resolve import artifact_repository  # fsspec/httpx: when used
-
-        uri = self._store.get_run(run_id).info.artifact_uri
-        return artifact_repository(uri, self._tracking_uri)
-
-    def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        """Upload a local file into the run's artifact directory ``artifact_path``.
-
-        Example::
-
-            client.log_artifact(run_id, "confusion.png", artifact_path="plots")
-        """
-        self._artifact_repository(run_id).log_artifact(local_path, artifact_path)
-
-    def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        """Upload every file under a local directory, keeping its layout.
-
-        Example::
-
-            client.log_artifacts(run_id, "outputs/", artifact_path="outputs")
-        """
-        self._artifact_repository(run_id).log_artifacts(local_dir, artifact_path)
-
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Save ``text`` (UTF-8) as the artifact ``artifact_file``.
-
-        Example::
-
-            client.log_text(run_id, "all good", "notes/summary.txt")
-        """
-        with self._artifact_repository(run_id).open_write(artifact_file) as sink:
-            sink.write(text.encode("utf-8"))
-
-    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
-        """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml.
-
-        Example::
-
-            client.log_dict(run_id, {"layers": [64, 32]}, "config.yaml")
-        """
-        from wayline.artifacts.codec import dict_as_text
-
-        self.log_text(run_id, dict_as_text(dictionary, artifact_file), artifact_file)
-
-    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        """The files and directories directly under ``path`` in the run's artifacts.
-
-        Example::
-
-            for info in client.list_artifacts(run_id, "plots"):
-                print(info.path, info.is_dir, info.file_size)
-        """
-        return self._artifact_repository(run_id).list_artifacts(path)
-
-    def download_artifacts(
-        self, run_id: str, path: str, dst_path: str | os.PathLike[str] | None = None
-    ) -> str:
-        """Download a run artifact (file or directory) and return its local path.
-
-        Example::
-
-            local = client.download_artifacts(run_id, "plots", dst_path="/tmp/run-plots")
-        """
-        return self._artifact_repository(run_id).download_artifacts(path, dst_path)
 
     def flush_async(self, run_id: str | None = None) -> None:
         """Write values queued with ``synchronous=False`` (of one run, or all) and raise failures.

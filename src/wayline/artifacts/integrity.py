@@ -1,0 +1,222 @@
+"""End-to-end integrity of artifact transfers: SHA-256 digests, the ``Content-Digest`` header
+and the digest records the artifact proxy keeps beside the files it stores.
+
+Both ends hash what they move. The client hashes a file before uploading it and sends the digest
+as ``Content-Digest: sha-256=:<base64>:`` (RFC 9530); the proxy hashes the body while it streams
+it to storage and keeps the file only when size and digest agree. The proxy then records
+``{size, sha256}`` of the stored file (``DigestRecords``, in the reserved folder of its
+destination, keyed by the artifact path) and sends the digest with every download, which the
+client checks while it writes the file to disk.
+
+A record is the proxy's word on what a file holds: when the bytes on storage change behind its
+back (bit rot, a truncated copy, a write that bypassed the proxy), downloads fail the check
+instead of handing out different bytes silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from wayline.artifacts.paths import RESERVED_FOLDER, join_relative
+from wayline.artifacts.repository import CHUNK_SIZE, ArtifactRepository
+from wayline.errors import NotFound, WaylineError
+
+DIGEST_HEADER = "Content-Digest"
+_ALGORITHM = "sha-256"
+_SHA256_BYTES = 32
+
+logger = logging.getLogger(__name__)
+
+
+class Tally:
+    """Counts and hashes bytes as they pass (SHA-256)."""
+
+    __slots__ = ("_hash", "size")
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def content_digest(digest: bytes) -> str:
+    """The ``Content-Digest`` value for a SHA-256 digest: ``sha-256=:<base64>:``."""
+    return f"{_ALGORITHM}=:{base64.b64encode(digest).decode('ascii')}:"
+
+
+def parse_content_digest(value: str) -> bytes | None:
+    """The SHA-256 digest a ``Content-Digest`` value carries; None when it names only other
+    algorithms (which we cannot check). ValueError when the value is malformed.
+
+    Example::
+
+        parse_content_digest("sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:")  # 32 bytes
+    """
+    for member in value.split(","):
+        key, equals, rest = member.strip().partition("=")
+        if not equals:
+            raise ValueError("a Content-Digest member has no value")
+        if key.strip().lower() != _ALGORITHM:
+            continue
+        encoded = rest.split(";", 1)[0].strip()  # parameters after ';' carry nothing for us
+        if len(encoded) < 2 or encoded[0] != ":" or encoded[-1] != ":":
+            raise ValueError("the sha-256 value is not a byte sequence (:base64:)")
+        try:
+            digest = base64.b64decode(encoded[1:-1], validate=True)
+        except binascii.Error:
+            raise ValueError("the sha-256 value is not valid base64") from None
+        if len(digest) != _SHA256_BYTES:
+            raise ValueError("the sha-256 value is not 32 bytes long")
+        return digest
+    return None
+
+
+def is_sha256_hex(value: object) -> bool:
+    """Whether ``value`` is a SHA-256 digest in lowercase or uppercase hex."""
+    if not isinstance(value, str) or len(value) != 2 * _SHA256_BYTES:
+        return False
+    try:
+        bytes.fromhex(value)
+    except ValueError:
+        return False
+    return True
+
+
+def file_digests(local_file: str, part_size: int | None = None) -> tuple[bytes, list[bytes]]:
+    """``(SHA-256 of the file, SHA-256 of each part of part_size bytes)``, in one read.
+
+    Without ``part_size`` the list is empty; an empty file has one (empty) part.
+    """
+    whole = hashlib.sha256()
+    parts: list[bytes] = []
+    with open(local_file, "rb") as source:
+        if not part_size:
+            while chunk := source.read(CHUNK_SIZE):
+                whole.update(chunk)
+            return whole.digest(), parts
+        while True:
+            part = hashlib.sha256()
+            left = part_size
+            while left and (chunk := source.read(min(CHUNK_SIZE, left))):
+                whole.update(chunk)
+                part.update(chunk)
+                left -= len(chunk)
+            if left == part_size and parts:  # nothing left to read
+                break
+            parts.append(part.digest())
+            if left:  # a short part is the last one
+                break
+    return whole.digest(), parts
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    """What the proxy stored at a path: its size and SHA-256 (hex)."""
+
+    size: int
+    sha256: str
+
+    @property
+    def digest(self) -> bytes:
+        return bytes.fromhex(self.sha256)
+
+
+RECORDS_FOLDER = join_relative(RESERVED_FOLDER, "records")
+
+
+class DigestRecords:
+    """``DigestRecord``s of the files under a storage root, kept as small JSON files in
+    ``folder`` (by default ``.wayline-internal/records``) at the same relative paths: the
+    records mirror the artifact tree, so those of a deleted directory go with one recursive
+    delete."""
+
+    def __init__(self, storage: ArtifactRepository, folder: str = RECORDS_FOLDER) -> None:
+        self._storage = storage
+        self._folder = folder
+
+    def _path(self, relative: str) -> str:
+        return join_relative(self._folder, relative)
+
+    def read(self, relative: str) -> DigestRecord | None:
+        """The record of the file at ``relative``; None when there is none (or it is unreadable)."""
+        try:
+            with self._storage.open_artifact(self._path(relative)) as stream:
+                raw = stream.read(4096)
+        except NotFound:
+            return None
+        try:
+            data = json.loads(raw)
+            record = DigestRecord(int(data["size"]), str(data["sha256"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+        return record if record.size >= 0 and is_sha256_hex(record.sha256) else None
+
+    def write(self, relative: str, record: DigestRecord) -> None:
+        """Record ``record`` for the file at ``relative`` (call ``forget`` before the file is
+        replaced, so that a failure here leaves no record rather than a wrong one)."""
+        body = json.dumps({"size": record.size, "sha256": record.sha256}).encode()
+        try:
+            with self._storage.open_write(self._path(relative)) as sink:
+                sink.write(body)
+        except (OSError, WaylineError):
+            # The file is stored already; without a record its downloads go unchecked. (A
+            # record of a file removed behind the proxy's back can be in the way, say.)
+            logger.warning("could not record the digest of an artifact", exc_info=True)
+
+    def forget(self, relative: str) -> None:
+        """Remove the record of the file at ``relative``, or of everything under it."""
+        if relative:
+            self._storage.delete_artifacts(self._path(relative))
+
+
+def expected_content(headers: Mapping[str, str]) -> tuple[int | None, bytes | None]:
+    """``(Content-Length, SHA-256 from Content-Digest)`` announced by ``headers``, each None when
+    absent; ValueError when one is malformed."""
+    length_text = headers.get("content-length")
+    length = None
+    if length_text is not None:
+        if not length_text.strip().isdigit():
+            raise ValueError("Content-Length is not a number")
+        length = int(length_text)
+    digest_text = headers.get(DIGEST_HEADER.lower())
+    digest = parse_content_digest(digest_text) if digest_text is not None else None
+    return length, digest
+
+
+def mismatch(tally: Tally, length: int | None, digest: bytes | None) -> str | None:
+    """Why the bytes counted by ``tally`` are not the ones announced; None when they are."""
+    if length is not None and tally.size != length:
+        return f"received {tally.size} bytes where {length} were announced"
+    if digest is not None and tally.digest() != digest:
+        return f"the SHA-256 of the received bytes is {tally.hexdigest()}, not {digest.hex()}"
+    return None
+
+
+__all__ = [
+    "DIGEST_HEADER",
+    "RECORDS_FOLDER",
+    "DigestRecord",
+    "DigestRecords",
+    "Tally",
+    "content_digest",
+    "expected_content",
+    "file_digests",
+    "is_sha256_hex",
+    "mismatch",
+    "parse_content_digest",
+]
