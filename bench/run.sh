@@ -6,6 +6,8 @@
 #   ROUNDS=2 WORKLOADS=w1,w2 bash bench/run.sh
 #   MODE=server bash bench/run.sh          # tracking servers: W3 W4 W5 (see bench/targets.py)
 #   QUICK=1 bash bench/run.sh              # 2-minute smoke test (of either mode)
+#   MODE=artifacts bash bench/run.sh       # artifact proxy throughput: bench/artifacts.py
+#   MODE=serving bash bench/run.sh         # model serving W6 (bench/serving.py prepares it)
 #
 # Prints the markdown table (ratios are "x times better than MLflow") and keeps raw JSON lines
 # in $OUT. W4 populates 10,000 runs once per target and caches the database under $CACHE.
@@ -25,13 +27,40 @@ mkdir -p "$cache"
 case "$mode" in
   embedded) workloads=${WORKLOADS:-w1,w2,w4,w5} ;;
   server) workloads=${WORKLOADS:-w3,w4,w5} ;;
-  *) echo "MODE must be embedded or server, not '$mode'" >&2; exit 2 ;;
+  artifacts) ;;
+  serving) workloads=${WORKLOADS:-w6} ;;
+  *) echo "MODE must be embedded, server, artifacts or serving, not '$mode'" >&2; exit 2 ;;
 esac
 
 mlflow_python=$(bash "$harness/mlflow_venv.sh")
+if [ "$mode" = artifacts ]; then
+  # 1,000 small files and a 1 GiB file per target (QUICK: 200 and 64 MiB); one JSON line.
+  sizes=()
+  [ -n "${QUICK:-}" ] && sizes=(--files 200 --big-mib 64)
+  MLFLOW_PYTHON="$mlflow_python" python3 "$here/artifacts.py" "${sizes[@]}" | tee -a "$out"
+  exit
+fi
 wayline_python="$repo/.venv/bin/python"
 config="$cache/targets-$mode.json"
-"$wayline_python" "$here/targets.py" "$mlflow_python" "$wayline_python" "$cache" "$mode" > "$config"
+if [ "$mode" = serving ]; then
+  # W6: each client logs an iris LogisticRegression with its own <module>.sklearn.log_model and
+  # its own CLI serves it (for MLflow the harness's default: --env-manager local). Wayline is
+  # measured in this development venv and, as deployed, in the model's own environment
+  # (--env-manager virtualenv), which bench/serving.py builds first so the start is warm.
+  "$wayline_python" "$here/serving.py" >&2
+  serve="{bin}/wayline models serve -m {model_uri} -h 127.0.0.1 -p {port}"
+  cat > "$config" <<EOF
+{"targets": [
+  {"name": "mlflow-3.18.0", "python": "$mlflow_python", "client_module": "mlflow"},
+  {"name": "wayline", "python": "$wayline_python", "client_module": "wayline",
+   "serve_cmd": "$serve"},
+  {"name": "wayline-virtualenv", "python": "$wayline_python", "client_module": "wayline",
+   "serve_cmd": "$serve --env-manager virtualenv"}
+]}
+EOF
+else
+  "$wayline_python" "$here/targets.py" "$mlflow_python" "$wayline_python" "$cache" "$mode" > "$config"
+fi
 
 quick=()
 [ -n "${QUICK:-}" ] && quick=(--quick)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from wayline import __version__
+from wayline.cli.artifacts import artifacts
 from wayline.cli.db import db, gc
 from wayline.cli.experiments import experiments
+from wayline.cli.models import models
 from wayline.cli.runs import runs
 from wayline.cli.server import server
 
@@ -23,7 +25,9 @@ def cli() -> None:
 
 cli.add_command(experiments)
 cli.add_command(runs)
+cli.add_command(artifacts)
 cli.add_command(db)
 cli.add_command(gc)
 cli.add_command(server)
 cli.add_command(server, name="ui")
+cli.add_command(models)

@@ -1,0 +1,1 @@
+"""pyfunc loaders that MLmodel files name in ``loader_module`` (``mlflow.pyfunc.loaders``)."""
