@@ -150,6 +150,12 @@ class _LocalSink:
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
         return self._file.write(data)
 
+    def fileno(self) -> int:
+        """The descriptor of the file being written, at the end of what was written so far
+        (for copies done by the kernel, such as joining multipart uploads)."""
+        self._file.flush()
+        return self._file.fileno()
+
     def commit(self) -> None:
         self._file.close()
         os.chmod(self._partial, 0o644)  # mkstemp makes 0600 files; artifacts are shared

@@ -32,6 +32,7 @@ listed as held is the part received.
 from __future__ import annotations
 
 import ntpath
+import os
 import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -45,6 +46,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Router
 
+from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
 from wayline.artifacts.integrity import (
     DigestRecord,
     DigestRecords,
@@ -133,6 +135,37 @@ async def discard(sink: ArtifactSink) -> None:
     # request still cleans up.
     with anyio.CancelScope(shield=True):
         await run_in_threadpool(sink.discard)
+
+
+# Linux copies between files inside the kernel; elsewhere parts go through user space.
+_KERNEL_COPY = hasattr(os, "copy_file_range")
+
+
+def _append(storage: ArtifactRepository, part: str, sink: ArtifactSink, tally: Tally) -> int:
+    """Hash one staged part and copy it to the end of ``sink``; the number of bytes copied.
+
+    On local storage the kernel copies the bytes (the hash reads them from the page cache),
+    which halves the work of joining a multi-GB upload.
+    """
+    local = storage.local_path(part) if isinstance(storage, FsspecArtifactRepository) else None
+    fileno = getattr(sink, "fileno", None)
+    if local is not None and fileno is not None and _KERNEL_COPY:
+        target = fileno()
+        with open(local, "rb") as source:
+            while chunk := source.read(CHUNK_SIZE):
+                tally.update(chunk)
+            source.seek(0)
+            copied = 0
+            while moved := os.copy_file_range(source.fileno(), target, 1 << 30):
+                copied += moved
+        return copied
+    copied = 0
+    with storage.open_artifact(part) as source:
+        while chunk := source.read(CHUNK_SIZE):
+            tally.update(chunk)
+            sink.write(chunk)
+            copied += len(chunk)
+    return copied
 
 
 def keep(sink: ArtifactSink, relative: str, tally: Tally, records: DigestRecords) -> None:
@@ -360,14 +393,8 @@ class MultipartUploads:
         tally = Tally()
         try:
             for number in range(1, manifest.num_parts + 1):
-                size = tally.size
-                with self._storage.open_artifact(
-                    self._staging.part_path(upload_id, number)
-                ) as source:
-                    while chunk := source.read(CHUNK_SIZE):
-                        tally.update(chunk)
-                        sink.write(chunk)
-                if tally.size - size != held[number].size:
+                part = self._staging.part_path(upload_id, number)
+                if _append(self._storage, part, sink, tally) != held[number].size:
                     raise InvalidParameter(f"Part {number} changed after it was received.")
             if sha256 is not None and tally.hexdigest() != sha256:
                 raise InvalidParameter(

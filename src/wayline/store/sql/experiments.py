@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Row, bindparam, delete, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wayline.entities import Experiment, ExperimentTag, LifecycleStage, PagedList, ViewType
@@ -221,7 +221,6 @@ class ExperimentsMixin(SqlBase):
                 raise _already_exists(new_name) from None
 
     def delete_experiment(self, experiment_id: str) -> None:
-        now = now_ms()
         with self._write() as conn:
             row = experiment_row(conn, experiment_id)
             if row.lifecycle_stage != ACTIVE:
@@ -229,6 +228,14 @@ class ExperimentsMixin(SqlBase):
                     f"No Experiment with id={experiment_id} exists in the 'active' state: it is"
                     " already deleted."
                 )
+            # Restoring brings back the runs whose deleted_time is the experiment's: it must
+            # differ from that of any run deleted on its own, even within the same millisecond.
+            latest = conn.execute(
+                select(func.max(runs.c.deleted_time)).where(
+                    runs.c.experiment_id == row.experiment_id
+                )
+            ).scalar()
+            now = max(now_ms(), (latest or 0) + 1)
             conn.execute(
                 update(experiments)
                 .where(experiments.c.experiment_id == row.experiment_id)
