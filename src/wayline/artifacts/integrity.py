@@ -97,31 +97,20 @@ def is_sha256_hex(value: object) -> bool:
     return True
 
 
-def file_digests(local_file: str, part_size: int | None = None) -> tuple[bytes, list[bytes]]:
-    """``(SHA-256 of the file, SHA-256 of each part of part_size bytes)``, in one read.
-
-    Without ``part_size`` the list is empty; an empty file has one (empty) part.
-    """
-    whole = hashlib.sha256()
-    parts: list[bytes] = []
+def file_sha256(local_file: str, offset: int = 0, length: int | None = None) -> bytes:
+    """SHA-256 of a file, or of ``length`` bytes of it from ``offset`` (a part)."""
+    digest = hashlib.sha256()
     with open(local_file, "rb") as source:
-        if not part_size:
-            while chunk := source.read(CHUNK_SIZE):
-                whole.update(chunk)
-            return whole.digest(), parts
-        while True:
-            part = hashlib.sha256()
-            left = part_size
-            while left and (chunk := source.read(min(CHUNK_SIZE, left))):
-                whole.update(chunk)
-                part.update(chunk)
+        source.seek(offset)
+        left = length
+        while left is None or left > 0:
+            chunk = source.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
+            if not chunk:
+                break
+            digest.update(chunk)
+            if left is not None:
                 left -= len(chunk)
-            if left == part_size and parts:  # nothing left to read
-                break
-            parts.append(part.digest())
-            if left:  # a short part is the last one
-                break
-    return whole.digest(), parts
+    return digest.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +204,7 @@ __all__ = [
     "Tally",
     "content_digest",
     "expected_content",
-    "file_digests",
+    "file_sha256",
     "is_sha256_hex",
     "mismatch",
     "parse_content_digest",

@@ -46,7 +46,7 @@ from wayline.artifacts.integrity import (
     Tally,
     content_digest,
     expected_content,
-    file_digests,
+    file_sha256,
     mismatch,
     parse_content_digest,
 )
@@ -283,7 +283,7 @@ class ProxyArtifactRepository(ArtifactRepository):
             and self._upload_in_parts(local, target, size)
         ):
             return
-        digest, _ = file_digests(local)
+        digest = file_sha256(local)
         self._put(target, lambda: _file_chunks(local), size, digest)
 
     def _put(
@@ -335,26 +335,32 @@ class ProxyArtifactRepository(ArtifactRepository):
 
     def _upload_in_parts(self, local: str, target: str, size: int) -> bool:
         """Upload ``local`` in parts, resuming an unfinished upload of the same file; False
-        when the server cannot take this upload in parts (the caller PUTs it whole)."""
+        when the server cannot take this upload in parts (the caller PUTs it whole).
+
+        No pass over the file precedes the transfer: each part is hashed by the thread that
+        sends it (and skipped when the server already holds those bytes). The server checks
+        every part against its digest and hashes the joined file itself, so the whole file is
+        not hashed here.
+        """
         part_size = max(self._multipart.part_size, -(-size // MAX_PARTS))
-        whole, digests = file_digests(local, part_size)
+        num_parts = max(1, -(-size // part_size))
         url = self._url(target)
-        stat = os.stat(local)
-        state = UploadState("", size, stat.st_mtime_ns, part_size, whole.hex())
+        # The file is known by size and modification time; a part whose bytes differ from the
+        # held one is sent again whatever the memory says.
+        state = UploadState("", size, os.stat(local).st_mtime_ns, part_size, "")
         remembered = self._memory.recall(url)
         plan = None
         if remembered is not None and remembered == state.with_id(remembered.upload_id):
-            plan = self._resume(remembered.upload_id, len(digests))
+            plan = self._resume(remembered.upload_id, num_parts)
         elif remembered is not None:
             self._abort(target, remembered.upload_id)  # of another file: its parts are no use
         if plan is None:
-            plan = self._create(target, len(digests))
+            plan = self._create(target, num_parts)
             if plan is None:
                 return False
             self._memory.remember(url, state.with_id(plan.upload_id))
-        missing = [n for n in plan.credentials if plan.held.get(n) != digests[n - 1].hex()]
-        self._upload_parts(local, size, part_size, plan, missing, digests)
-        self._complete(target, plan, digests, whole, size)
+        digests = self._upload_parts(local, size, part_size, plan)
+        self._complete(target, plan, digests, local, size)
         self._memory.forget(url)
         return True
 
@@ -390,18 +396,10 @@ class ProxyArtifactRepository(ArtifactRepository):
             return None
         return read_plan(body, num_parts)
 
-    def _upload_parts(
-        self,
-        local: str,
-        size: int,
-        part_size: int,
-        plan: UploadPlan,
-        numbers: list[int],
-        digests: list[bytes],
-    ) -> None:
-        """Upload parts ``numbers`` a few at a time; the first failure stops the rest."""
-        if not numbers:
-            return
+    def _upload_parts(self, local: str, size: int, part_size: int, plan: UploadPlan) -> list[bytes]:
+        """Send the parts the server lacks, a few at a time (the first failure stops the
+        rest); the SHA-256 of every part, in order."""
+        numbers = sorted(plan.credentials)
         workers = min(self._multipart.max_workers, len(numbers))
         with ThreadPoolExecutor(workers, thread_name_prefix="wayline-upload") as pool:
             # Each task runs in a copy of this context, so that progress reaches our listener.
@@ -413,7 +411,7 @@ class ProxyArtifactRepository(ArtifactRepository):
                     (n - 1) * part_size,
                     min(part_size, size - (n - 1) * part_size),
                     plan.credentials[n],
-                    digests[n - 1],
+                    plan.held.get(n),
                 )
                 for n in numbers
             ]
@@ -424,6 +422,7 @@ class ProxyArtifactRepository(ArtifactRepository):
                 for future in futures:
                     future.cancel()
                 raise
+        return [future.result() for future in futures]
 
     def _upload_part(
         self,
@@ -431,8 +430,11 @@ class ProxyArtifactRepository(ArtifactRepository):
         offset: int,
         length: int,
         credential: tuple[str, dict[str, str]],
-        digest: bytes,
-    ) -> None:
+        held: str | None,
+    ) -> bytes:
+        digest = file_sha256(local, offset, length)
+        if held == digest.hex():
+            return digest  # the server has these bytes from an earlier attempt
         url, extra = credential
         headers = {
             **extra,
@@ -447,16 +449,17 @@ class ProxyArtifactRepository(ArtifactRepository):
         )
         if normalize_etag(response.headers.get("ETag")) != digest.hex():
             raise WaylineError(f"The server stored a part of {local} as other bytes than sent.")
+        return digest
 
     def _complete(
-        self, target: str, plan: UploadPlan, digests: list[bytes], whole: bytes, size: int
+        self, target: str, plan: UploadPlan, digests: list[bytes], local: str, size: int
     ) -> None:
         url, name = self._mpu_url("complete", target)
         parts = [
             {"part_number": n, "etag": f'"{digests[n - 1].hex()}"', "url": plan.credentials[n][0]}
             for n in sorted(plan.credentials)
         ]
-        body = {"path": name, "upload_id": plan.upload_id, "parts": parts, "sha256": whole.hex()}
+        body = {"path": name, "upload_id": plan.upload_id, "parts": parts}
         # The server joins the parts before it answers: give it time for a big file.
         timeout = httpx.Timeout(
             self._settings.timeout, read=max(self._settings.timeout, size / _JOIN_BYTES_PER_S)
@@ -465,7 +468,7 @@ class ProxyArtifactRepository(ArtifactRepository):
             self._send(lambda: self._http.build_request("POST", url, json=body, timeout=timeout))
         except NotFound:
             # A retried complete finds the upload gone if the first attempt did finish.
-            if self._stored_digest(target) != whole:
+            if self._stored_digest(target) != file_sha256(local):
                 raise
         except InvalidParameter:
             self._memory.forget(self._url(target))  # these parts will never make the file
@@ -529,7 +532,8 @@ class ProxyArtifactRepository(ArtifactRepository):
         try:
             expected = _expected_download(response.headers)
             with open(local_file, "wb") as target:
-                for chunk in response.iter_bytes(CHUNK_SIZE):
+                # Chunks as they arrive: re-chunking to a fixed size copies every byte again.
+                for chunk in response.iter_bytes():
                     target.write(chunk)
                     tally.update(chunk)
                     report(len(chunk))

@@ -36,6 +36,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,30 +142,54 @@ async def discard(sink: ArtifactSink) -> None:
 _KERNEL_COPY = hasattr(os, "copy_file_range")
 
 
-def _append(storage: ArtifactRepository, part: str, sink: ArtifactSink, tally: Tally) -> int:
-    """Hash one staged part and copy it to the end of ``sink``; the number of bytes copied.
+def _join(
+    storage: ArtifactRepository, parts: list[str], sink: ArtifactSink
+) -> tuple[Tally, list[int]]:
+    """Copy the staged ``parts`` in order into ``sink``, hashing them: (tally, part sizes).
 
-    On local storage the kernel copies the bytes (the hash reads them from the page cache),
-    which halves the work of joining a multi-GB upload.
+    On local storage the kernel copies the bytes while another thread hashes them from the page
+    cache, so joining a multi-GB upload costs about one hashing pass of time; elsewhere the
+    bytes pass through here once, hashed on the way.
     """
-    local = storage.local_path(part) if isinstance(storage, FsspecArtifactRepository) else None
+    local = (
+        [storage.local_path(p) for p in parts]
+        if isinstance(storage, FsspecArtifactRepository)
+        else []
+    )
     fileno = getattr(sink, "fileno", None)
-    if local is not None and fileno is not None and _KERNEL_COPY:
+    tally = Tally()
+    if _KERNEL_COPY and fileno is not None and local and all(local):
+        paths = [path for path in local if path is not None]
         target = fileno()
-        with open(local, "rb") as source:
+        with ThreadPoolExecutor(1, thread_name_prefix="wayline-join-hash") as pool:
+            hashing = pool.submit(_hash_files, paths, tally)
+            sizes = [_kernel_append(path, target) for path in paths]
+            hashing.result()
+        return tally, sizes
+    sizes = []
+    for part in parts:
+        size = 0
+        with storage.open_artifact(part) as source:
             while chunk := source.read(CHUNK_SIZE):
                 tally.update(chunk)
-            source.seek(0)
-            copied = 0
-            while moved := os.copy_file_range(source.fileno(), target, 1 << 30):
-                copied += moved
-        return copied
+                sink.write(chunk)
+                size += len(chunk)
+        sizes.append(size)
+    return tally, sizes
+
+
+def _hash_files(paths: list[str], tally: Tally) -> None:
+    for path in paths:
+        with open(path, "rb") as source:
+            while chunk := source.read(CHUNK_SIZE):
+                tally.update(chunk)
+
+
+def _kernel_append(path: str, target: int) -> int:
     copied = 0
-    with storage.open_artifact(part) as source:
-        while chunk := source.read(CHUNK_SIZE):
-            tally.update(chunk)
-            sink.write(chunk)
-            copied += len(chunk)
+    with open(path, "rb") as source:
+        while moved := os.copy_file_range(source.fileno(), target, 1 << 30):
+            copied += moved
     return copied
 
 
@@ -390,11 +415,11 @@ class MultipartUploads:
     ) -> None:
         """Join the parts into the target; a file that is not the one announced is not kept."""
         sink = self._storage.open_sink(manifest.path)
-        tally = Tally()
+        parts = [self._staging.part_path(upload_id, n) for n in range(1, manifest.num_parts + 1)]
         try:
-            for number in range(1, manifest.num_parts + 1):
-                part = self._staging.part_path(upload_id, number)
-                if _append(self._storage, part, sink, tally) != held[number].size:
+            tally, sizes = _join(self._storage, parts, sink)
+            for number, size in enumerate(sizes, start=1):
+                if size != held[number].size:
                     raise InvalidParameter(f"Part {number} changed after it was received.")
             if sha256 is not None and tally.hexdigest() != sha256:
                 raise InvalidParameter(
