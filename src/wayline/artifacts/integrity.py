@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wayline.artifacts.paths import RESERVED_FOLDER, join_relative
-from wayline.artifacts.repository import CHUNK_SIZE, ArtifactRepository
+from wayline.artifacts.repository import ArtifactRepository, read_chunks
 from wayline.errors import NotFound, WaylineError
 
 DIGEST_HEADER = "Content-Digest"
@@ -100,16 +100,8 @@ def is_sha256_hex(value: object) -> bool:
 def file_sha256(local_file: str, offset: int = 0, length: int | None = None) -> bytes:
     """SHA-256 of a file, or of ``length`` bytes of it from ``offset`` (a part)."""
     digest = hashlib.sha256()
-    with open(local_file, "rb") as source:
-        source.seek(offset)
-        left = length
-        while left is None or left > 0:
-            chunk = source.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
-            if not chunk:
-                break
-            digest.update(chunk)
-            if left is not None:
-                left -= len(chunk)
+    for chunk in read_chunks(local_file, offset, length):
+        digest.update(chunk)
     return digest.digest()
 
 

@@ -67,6 +67,7 @@ from wayline.artifacts.repository import (
     ArtifactRepository,
     ArtifactSink,
     LocalPath,
+    read_chunks,
     upload_target,
 )
 from wayline.entities import FileInfo
@@ -145,19 +146,10 @@ def _http_client(base: str, settings: RestSettings) -> httpx.Client:
 
 
 def _file_chunks(local_file: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
-    """``length`` bytes of the file from ``offset`` (all the rest if None), chunk by chunk,
-    each reported as moved once it is handed on."""
-    with open(local_file, "rb") as source:
-        source.seek(offset)
-        left = length
-        while left is None or left > 0:
-            chunk = source.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
-            if not chunk:
-                return
-            if left is not None:
-                left -= len(chunk)
-            yield chunk
-            report(len(chunk))
+    """``read_chunks``, each chunk reported as moved once it is handed on."""
+    for chunk in read_chunks(local_file, offset, length):
+        yield chunk
+        report(len(chunk))
 
 
 class _ResponseReader(io.RawIOBase):

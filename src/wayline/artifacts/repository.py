@@ -160,6 +160,20 @@ class ArtifactRepository(ABC):
         """Release connections the repository holds."""
 
 
+def read_chunks(local_file: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """``length`` bytes of a local file from ``offset`` (all the rest if None), chunk by chunk."""
+    with open(local_file, "rb") as source:
+        source.seek(offset)
+        left = length
+        while left is None or left > 0:
+            chunk = source.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
+
+
 def upload_target(local_file: LocalPath, artifact_path: str | None) -> tuple[str, str]:
     """``(local file, relative target)`` of ``log_artifact``: the file must exist, and keeps its
     name under ``artifact_path``."""
@@ -181,5 +195,6 @@ __all__ = [
     "ArtifactSink",
     "LocalPath",
     "artifact_name",
+    "read_chunks",
     "upload_target",
 ]

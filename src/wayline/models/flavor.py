@@ -186,6 +186,21 @@ def save_flavor_model(
     return model
 
 
+def _copy_step_metrics(client: Any, run_id: str, model_id: str, step: int) -> None:
+    """The run's metric points at ``step`` also recorded on the model (MLflow 3 does this)."""
+    from dataclasses import replace
+
+    points = []
+    for key in client.get_run(run_id).data.metrics:
+        points += [
+            replace(m, model_id=model_id, run_id=run_id)
+            for m in client.get_metric_history(run_id, key)
+            if m.step == step and m.model_id is None
+        ]
+    if points:
+        client.log_batch(run_id, metrics=points, synchronous=True)
+
+
 def log_flavor_model(
     save: Callable[[str, Model], None],
     name: str | None = None,
@@ -210,7 +225,6 @@ def log_flavor_model(
     """
     from wayline.artifacts.resolve import artifact_repository
     from wayline.entities import LoggedModelOutput, LoggedModelStatus
-    from wayline.pyfunc.saving import _copy_step_metrics
     from wayline.tracking import fluent
     from wayline.tracking.fluent_models import finalize_logged_model, initialize_logged_model
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +28,7 @@ from wayline.models.environment import (
     write_environment,
 )
 from wayline.models.example import save_example, split_params
+from wayline.models.flavor import log_flavor_model
 from wayline.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
 from wayline.models.signature import ModelSignature
 from wayline.pyfunc.loading import FLAVOR_NAME
@@ -154,21 +154,6 @@ def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _copy_step_metrics(client: Any, run_id: str, model_id: str, step: int) -> None:
-    """The run's metric points at ``step`` also recorded on the model (MLflow 3 does this)."""
-    from dataclasses import replace
-
-    points = []
-    for key in client.get_run(run_id).data.metrics:
-        points += [
-            replace(m, model_id=model_id, run_id=run_id)
-            for m in client.get_metric_history(run_id, key)
-            if m.step == step and m.model_id is None
-        ]
-    if points:
-        client.log_batch(run_id, metrics=points, synchronous=True)
-
-
 def log_model(
     artifact_path: str | None = None,
     python_model: Any = None,
@@ -195,59 +180,40 @@ def log_model(
             info = wayline.pyfunc.log_model(name="model", python_model=Doubler())
         wayline.pyfunc.load_model(info.model_uri).predict(df)  # info.model_uri: models:/m-...
     """
-    from wayline.entities import LoggedModelOutput, LoggedModelStatus
     from wayline.tracking import fluent
-    from wayline.tracking.fluent_models import finalize_logged_model, initialize_logged_model
 
-    if name is not None and artifact_path is not None:
-        raise InvalidParameter(
-            "Both `artifact_path` (deprecated) and `name` were given: give `name`."
+    def save(local: str, mlflow_model: Model) -> None:
+        save_model(
+            local,
+            python_model,
+            artifacts,
+            code_paths,
+            conda_env,
+            mlflow_model,
+            signature,
+            input_example,
+            pip_requirements,
+            extra_pip_requirements,
+            metadata,
+            model_config,
         )
-    name = name or artifact_path
-    client = fluent.client()
-    active = fluent.active_run()
-    run_id = active.info.run_id if active else None
-    all_params = {**(params or {}), **(client.get_run(run_id).data.params if run_id else {})}
-    logged = initialize_logged_model(
-        name=name, source_run_id=run_id, tags=tags, params=all_params, model_type=model_type
+
+    info = log_flavor_model(
+        save,
+        name=name,
+        artifact_path=artifact_path,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
     )
-    try:
-        if run_id:
-            client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=step)])
-            _copy_step_metrics(client, run_id, logged.model_id, step)
-        mlflow_model = Model(
-            artifact_path=logged.artifact_location,
-            model_uuid=logged.model_id,
-            run_id=run_id,
-            model_id=logged.model_id,
+    config = _model_config(model_config)
+    if config and info.run_id:
+        # MLflow records a model's configuration among its run's params.
+        fluent.client().log_batch(
+            info.run_id, params=_run_params(_flatten(config)), synchronous=True
         )
-        with tempfile.TemporaryDirectory() as tmp:
-            local = os.path.join(tmp, "model")
-            save_model(
-                local,
-                python_model,
-                artifacts,
-                code_paths,
-                conda_env,
-                mlflow_model,
-                signature,
-                input_example,
-                pip_requirements,
-                extra_pip_requirements,
-                metadata,
-                model_config,
-            )
-            from wayline.artifacts.resolve import artifact_repository
-
-            artifact_repository(logged.artifact_location, client.tracking_uri).log_artifacts(local)
-        config = _model_config(model_config)
-        if config and run_id:
-            client.log_batch(run_id, params=_run_params(_flatten(config)), synchronous=True)
-    except BaseException:
-        finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
-        raise
-    finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
-    return ModelInfo(mlflow_model)
+    return info
 
 
 def _run_params(values: dict[str, Any]) -> list[Any]:
