@@ -56,6 +56,15 @@ class PyFuncModel:
         self._model_meta = model_meta
         self._model_impl = model_impl
         self._predict_fn = getattr(model_impl, predict_fn)
+        # Only an explicit ``params`` parameter takes them: ``**params`` (a scikit-learn
+        # Pipeline's predict_proba, say) forwards keywords to the estimators instead. Decided
+        # once: a scoring server calls predict thousands of times a second.
+        declared = inspect.signature(self._predict_fn).parameters.get("params")
+        self._takes_params = (
+            declared is not None and declared.kind is not inspect.Parameter.VAR_KEYWORD
+        )
+        self._input_schema = model_meta.get_input_schema()
+        self._params_schema = model_meta.get_params_schema()
 
     @property
     def metadata(self) -> Model:
@@ -77,14 +86,10 @@ class PyFuncModel:
         Inputs are enforced against the signature (missing or mistyped columns raise
         InvalidParameter; safe upcasts happen), params validated and given their defaults.
         """
-        schema = self._model_meta.get_input_schema()
-        if schema is not None:
-            data = enforce_schema(data, schema)
-        params = enforce_params(params, self._model_meta.get_params_schema())
-        # Only an explicit ``params`` parameter takes them: ``**params`` (a scikit-learn
-        # Pipeline's predict_proba, say) forwards keywords to the estimators instead.
-        declared = inspect.signature(self._predict_fn).parameters.get("params")
-        if declared is not None and declared.kind is not inspect.Parameter.VAR_KEYWORD:
+        if self._input_schema is not None:
+            data = enforce_schema(data, self._input_schema)
+        params = enforce_params(params, self._params_schema)
+        if self._takes_params:
             return self._predict_fn(data, params=params)
         if params:
             _logger.warning("The model's predict takes no params; ignoring %s", list(params))
