@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 _START_TIMEOUT_S = 20.0
 # A process imports the whole stack first, and several of them may start at once on a busy CI.
-_PROCESS_START_TIMEOUT_S = 60.0
+_PROCESS_START_TIMEOUT_S = 90.0
 
 
 @contextmanager
@@ -87,7 +87,7 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """A ``wayline server`` subprocess: its base URL, the process, and its output file."""
+    """A ``wayline`` server subprocess: its base URL, the process, and its output file."""
 
     url: str
     process: subprocess.Popen[bytes]
@@ -98,23 +98,25 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(
-    args: Sequence[str],
+def cli_process(
+    cli_args: Sequence[str],
     workdir: Path,
     *,
+    ready_path: str = "/health",
+    port_flag: str = "--port",
     env: Mapping[str, str] | None = None,
     port: int | None = None,
 ) -> Iterator[ServerProcess]:
-    """Run ``wayline server ARGS --port P`` as a real process until /health answers.
+    """Run ``wayline CLI_ARGS PORT_FLAG P`` as a real process until ``ready_path`` answers 200.
 
     Stdout and stderr go to a file in ``workdir``; the process is stopped (SIGTERM, then
     SIGKILL) when the block ends unless the test already stopped it.
     """
     port = port or free_port()
-    command = [sys.executable, "-c", "from wayline.cli.main import cli; cli()", "server", *args]
-    if "--port" not in args and "-p" not in args:
-        command += ["--port", str(port)]
-    log = workdir / f"server-{port}.log"
+    command = [sys.executable, "-c", "from wayline.cli.main import cli; cli()", *cli_args]
+    if "--port" not in cli_args and "-p" not in cli_args:
+        command += [port_flag, str(port)]
+    log = workdir / f"{cli_args[0]}-{port}.log"
     environment = {**os.environ, **(env or {})}
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -122,7 +124,7 @@ def server_process(
         )
     running = ServerProcess(f"http://127.0.0.1:{port}", process, log)
     try:
-        _wait_until_healthy(running)
+        _wait_until_ready(running, ready_path)
         yield running
     finally:
         if process.poll() is None:
@@ -134,7 +136,18 @@ def server_process(
                 process.wait()
 
 
-def _wait_until_healthy(server: ServerProcess) -> None:
+def server_process(
+    args: Sequence[str],
+    workdir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+) -> AbstractContextManager[ServerProcess]:
+    """``wayline server ARGS --port P`` as a real process, until /health answers."""
+    return cli_process(["server", *args], workdir, env=env, port=port)
+
+
+def _wait_until_ready(server: ServerProcess, path: str) -> None:
     deadline = time.monotonic() + _PROCESS_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -142,9 +155,9 @@ def _wait_until_healthy(server: ServerProcess) -> None:
                 f"server exited with {server.process.returncode}:\n{server.output()}"
             )
         try:
-            if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.url}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server did not answer /health in time:\n{server.output()}")
+    raise RuntimeError(f"server did not answer {path} in time:\n{server.output()}")
