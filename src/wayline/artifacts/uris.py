@@ -91,6 +91,29 @@ def model_location(uri: str, tracking_uri: str | None = None) -> tuple[str, str]
     return _client(tracking_uri).get_logged_model(first).artifact_location, relative
 
 
+def logged_model_of_run(uri: str, tracking_uri: str | None = None) -> str | None:
+    """``models:/<model_id>`` of the logged model that ``runs:/<run_id>/<name>`` names, if any.
+
+    MLflow 3 keeps a run's logged model under the model's own location, not the run's: such a
+    URI then means the logged model named ``<name>`` whose source is the run (spec §5).
+
+    Example::
+
+        logged_model_of_run("runs:/0a1b.../model")  # "models:/m-..." or None
+    """
+    run_id, _, name = _after_scheme(uri, _RUNS_FORM).partition("/")
+    if not name or "/" in name:
+        return None
+    client = _client(tracking_uri)
+    experiment_id = client.get_run(run_id).info.experiment_id
+    escaped = name.replace("'", "\\'")
+    page = client.search_logged_models([experiment_id], filter_string=f"name = '{escaped}'")
+    for model in page:
+        if model.source_run_id == run_id:
+            return f"models:/{model.model_id}"
+    return None
+
+
 def storage_location(uri: str, tracking_uri: str | None = None) -> tuple[str, str]:
     """``(storage URI, path under it)``: runs:/ and models:/ resolved through the store, any
     other URI as it is with the path ``""``.
@@ -155,6 +178,7 @@ def resolve_artifact_uri(uri: str, tracking_uri: str | None = None) -> tuple[str
 
 __all__ = [
     "child_uri",
+    "logged_model_of_run",
     "model_location",
     "resolve_artifact_uri",
     "run_location",

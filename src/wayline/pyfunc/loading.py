@@ -120,24 +120,6 @@ class PyFuncModel:
         return f"PyFuncModel(loader_module={self.loader_module!r}, model_id={self.model_id!r})"
 
 
-def _logged_model_of_run(model_uri: str, tracking_uri: str | None) -> str | None:
-    """MLflow 3 keeps a run's logged model under the model's own location: ``runs:/<run>/<name>``
-    then means the logged model named ``<name>`` whose source is the run (spec §5)."""
-    from wayline.tracking.client import Client
-
-    run_id, _, name = model_uri.split(":", 1)[1].lstrip("/").partition("/")
-    if not name or "/" in name:
-        return None
-    client = Client(tracking_uri)
-    experiment_id = client.get_run(run_id).info.experiment_id
-    escaped = name.replace("'", "\\'")
-    page = client.search_logged_models([experiment_id], filter_string=f"name = '{escaped}'")
-    for model in page:
-        if model.source_run_id == run_id:
-            return f"models:/{model.model_id}"
-    return None
-
-
 def download_model(
     model_uri: str, dst_path: str | None = None, tracking_uri: str | None = None
 ) -> str:
@@ -145,6 +127,7 @@ def download_model(
     if os.path.isdir(model_uri):
         return model_uri
     from wayline.artifacts import download_artifacts
+    from wayline.artifacts.uris import logged_model_of_run
 
     try:
         local = download_artifacts(
@@ -155,7 +138,7 @@ def download_model(
     except (WaylineError, OSError):
         if not model_uri.startswith("runs:"):
             raise
-    if model_uri.startswith("runs:") and (found := _logged_model_of_run(model_uri, tracking_uri)):
+    if model_uri.startswith("runs:") and (found := logged_model_of_run(model_uri, tracking_uri)):
         return download_artifacts(artifact_uri=found, dst_path=dst_path, tracking_uri=tracking_uri)
     raise NotFound(f'Could not find an "{MLMODEL_FILE_NAME}" configuration file at "{model_uri}"')
 
