@@ -29,6 +29,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servers import live_server
+from wayline.artifacts.integrity import content_digest
 from wayline.artifacts.progress import listening
 from wayline.artifacts.proxy_repo import ProxyArtifactRepository, close_clients
 from wayline.artifacts.proxy_uploads import MultipartSettings
@@ -128,8 +129,13 @@ def staged(tmp_path: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def create(http: httpx.Client, directory: str, name: str, num_parts: int) -> dict[str, object]:
-    response = http.post(f"{MPU}/create/{directory}", json={"path": name, "num_parts": num_parts})
+def create(
+    http: httpx.Client, directory: str, name: str, num_parts: int, part_size: int | None = None
+) -> dict[str, object]:
+    request = {"path": name, "num_parts": num_parts}
+    if part_size is not None:
+        request["part_size"] = part_size
+    response = http.post(f"{MPU}/create/{directory}", json=request)
     assert response.status_code == 200, response.text
     body: dict[str, object] = response.json()
     return body
@@ -238,6 +244,58 @@ def test_abort_removes_the_staged_parts(http: httpx.Client, tmp_path: Path) -> N
     part = http.put(body["credentials"][0]["url"], content=b"late")  # type: ignore[index]
     assert part.status_code == 404
     assert not (tmp_path / "destination" / "a").exists()
+
+
+# ---------------------------------------------------------------- parts in place
+def test_parts_written_in_place_in_any_order_and_sent_again(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    size = 1000
+    pieces = [os.urandom(size), os.urandom(size), os.urandom(size), b"end"]
+    body = create(http, "p", "f.bin", 4, part_size=size)
+    urls = [c["url"] for c in body["credentials"]]  # type: ignore[attr-defined]
+    etags: dict[int, str] = {}
+    for number in (3, 1, 4, 2):
+        etags[number] = http.put(urls[number - 1], content=pieces[number - 1]).headers["etag"]
+    assert staged(tmp_path) == [body["upload_id"]]
+    # Part 1 again, with other bytes, after the server may have hashed the first ones.
+    pieces[0] = os.urandom(size)
+    etags[1] = http.put(urls[0], content=pieces[0]).headers["etag"]
+    whole = b"".join(pieces)
+
+    ordered = [etags[n] for n in (1, 2, 3, 4)]
+    done = complete(http, "p", "f.bin", body["upload_id"], ordered, sha256=sha(whole))
+
+    assert done.status_code == 200, done.text
+    got = http.get(f"{PROXY}/p/f.bin")
+    assert got.content == whole
+    assert got.headers["content-digest"] == content_digest(hashlib.sha256(whole).digest())
+    assert staged(tmp_path) == []
+    assert (tmp_path / "destination" / "p" / "f.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_part_in_place_must_have_the_announced_size(http: httpx.Client) -> None:
+    body = create(http, "q", "f.bin", 2, part_size=100)
+    urls = [c["url"] for c in body["credentials"]]  # type: ignore[attr-defined]
+    for url, piece in ((urls[0], b"x" * 99), (urls[0], b"x" * 101), (urls[1], b"x" * 101)):
+        refused = http.put(url, content=piece)
+        assert refused.status_code == 400
+        assert "Content-Length" in refused.json()["message"]
+    assert http.put(urls[1], content=b"x" * 50).status_code == 200  # the last may be shorter
+    listed = http.get(f"{MPU}/parts/{body['upload_id']}").json()["parts"]
+    assert [part["part_number"] for part in listed] == [2]
+
+
+def test_parts_in_place_that_do_not_make_the_file_are_not_stored(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    body = create(http, "w", "f.bin", 2, part_size=4)
+    etags = put_parts(http, body, [b"abcd", b"ef"])
+    refused = complete(http, "w", "f.bin", body["upload_id"], etags, sha256="f" * 64)
+    assert refused.status_code == 400
+    assert "SHA-256" in refused.json()["message"]
+    assert http.get(f"{PROXY}/w/f.bin").status_code == 404
+    assert staged(tmp_path) == []
 
 
 # ---------------------------------------------------------------- integrity

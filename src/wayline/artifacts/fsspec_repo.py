@@ -156,6 +156,13 @@ class _LocalSink:
         self._file.flush()
         return self._file.fileno()
 
+    def adopt(self, path: str) -> None:
+        """Take the finished local file ``path`` (same filesystem) as this file's content, so
+        that ``commit`` moves it into place without copying a byte."""
+        self._file.close()
+        os.replace(path, self._partial)
+        self._file = open(self._partial, "ab")  # noqa: SIM115 -- closed by commit/discard
+
     def commit(self) -> None:
         self._file.close()
         os.chmod(self._partial, 0o644)  # mkstemp makes 0600 files; artifacts are shared
@@ -283,6 +290,15 @@ class FsspecArtifactRepository(ArtifactRepository):
     @property
     def is_local(self) -> bool:
         return self._local
+
+    def local_target(self, path: str) -> str | None:
+        """Where artifact ``path`` is (or would be) stored on local disk, parent folders made;
+        None for remote roots."""
+        if not self._local:
+            return None
+        relative = safe_relative_path(path)
+        os.makedirs(os.path.dirname(self._full(relative)), exist_ok=True)
+        return resolve_inside(self._root, relative)  # again: a parent made now may be a link
 
     def _full(self, relative: str) -> str:
         if self._local:

@@ -347,7 +347,7 @@ class ProxyArtifactRepository(ArtifactRepository):
         elif remembered is not None:
             self._abort(target, remembered.upload_id)  # of another file: its parts are no use
         if plan is None:
-            plan = self._create(target, num_parts)
+            plan = self._create(target, num_parts, part_size)
             if plan is None:
                 return False
             self._memory.remember(url, state.with_id(plan.upload_id))
@@ -356,9 +356,10 @@ class ProxyArtifactRepository(ArtifactRepository):
         self._memory.forget(url)
         return True
 
-    def _create(self, target: str, num_parts: int) -> UploadPlan | None:
+    def _create(self, target: str, num_parts: int, part_size: int) -> UploadPlan | None:
         url, name = self._mpu_url("create", target)
-        body = {"path": name, "num_parts": num_parts}
+        # part_size lets a Wayline server with local storage write parts in place.
+        body = {"path": name, "num_parts": num_parts, "part_size": part_size}
         try:
             response = self._send(lambda: self._http.build_request("POST", url, json=body))
         except WaylineError as exc:

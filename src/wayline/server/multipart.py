@@ -8,7 +8,7 @@ so local and remote destinations alike) and records the target's size and digest
 
 Routes, under both proxy prefixes (``/api/2.0/mlflow-artifacts`` and ``/ajax-api/...``)::
 
-    POST mpu/create/<dir>          {path, num_parts}                  -> {upload_id, credentials}
+    POST mpu/create/<dir>          {path, num_parts, part_size?}      -> {upload_id, credentials}
     POST mpu/complete/<dir>        {path, upload_id, parts, sha256?}  -> {}
     POST mpu/abort/<dir>           {path, upload_id}                  -> {}
     PUT  mpu/parts/<upload_id>/<n> the part's bytes                   -> {}, ETag: "<sha256>"
@@ -20,10 +20,15 @@ parts list lets a client resume: it sends only the parts the server does not hol
 
 Staging lives in the destination's reserved folder, which no user path can reach::
 
-    .wayline-internal/uploads/<upload_id>/upload.json       {"path": target, "num_parts": n}
+    .wayline-internal/uploads/<upload_id>/upload.json       {"path", "num_parts", "part_size"}
     .wayline-internal/uploads/<upload_id>/part-00001        the part's bytes
+    .wayline-internal/uploads/<upload_id>/data              or: every part, in place
     .wayline-internal/uploads/<upload_id>/digests/00001     {"size", "sha256"} once it is whole
 
+On a local destination, a client that announces its ``part_size`` (Wayline's does) gets its parts
+written straight into one ``data`` file at their offsets, hashed in order by a background thread
+as they arrive; ``complete`` then hashes only what that thread has not reached and renames the
+file into place, so a multi-GB upload ends without a copy or a second pass over its bytes.
 Upload ids are uuid4 hex and must match that form exactly before they touch a path. A part's
 digest record is removed before the part is rewritten and written after it is whole, so a part
 listed as held is the part received.
@@ -34,10 +39,11 @@ from __future__ import annotations
 import ntpath
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -76,6 +82,8 @@ UPLOAD_FLUSH_BYTES = CHUNK_SIZE
 # middleware's body limit, since uploads are large): a complete of MAX_PARTS parts with their
 # URLs is a few MB.
 MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+# S3's largest part.
+MAX_PART_SIZE = 5 * 1024**3
 
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _PART_NUMBER = re.compile(r"[1-9][0-9]{0,4}")
@@ -215,6 +223,7 @@ class Manifest:
 
     path: str
     num_parts: int
+    part_size: int | None = None
 
 
 class Staging:
@@ -231,13 +240,17 @@ class Staging:
     def part_path(self, upload_id: str, number: int) -> str:
         return f"{self.folder(upload_id)}/part-{number:05d}"
 
+    def data_path(self, upload_id: str) -> str:
+        """The file that holds every part in place (uploads with a ``part_size``)."""
+        return f"{self.folder(upload_id)}/data"
+
     def _digests(self, upload_id: str) -> DigestRecords:
         return DigestRecords(self._storage, f"{self.folder(upload_id)}/digests")
 
-    def create(self, target: str, num_parts: int) -> str:
+    def create(self, target: str, num_parts: int, part_size: int | None = None) -> str:
         """A new upload of ``num_parts`` parts for ``target``; returns its id."""
         upload_id = uuid.uuid4().hex
-        body = orjson.dumps({"path": target, "num_parts": num_parts})
+        body = orjson.dumps({"path": target, "num_parts": num_parts, "part_size": part_size})
         with self._storage.open_write(f"{self.folder(upload_id)}/upload.json") as sink:
             sink.write(body)
         return upload_id
@@ -247,7 +260,12 @@ class Staging:
         try:
             with self._storage.open_artifact(f"{self.folder(upload_id)}/upload.json") as stream:
                 data = orjson.loads(stream.read(65536))
-            return Manifest(str(data["path"]), int(data["num_parts"]))
+            part_size = data.get("part_size")
+            return Manifest(
+                str(data["path"]),
+                int(data["num_parts"]),
+                None if part_size is None else int(part_size),
+            )
         except (NotFound, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             raise NotFound(
                 f"No multipart upload {upload_id}: it was completed or aborted, or never created."
@@ -309,6 +327,14 @@ def _num_parts(value: object) -> int:
     return value
 
 
+def _part_size(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PART_SIZE:
+        raise InvalidParameter(f"'part_size' must be an integer from 1 to {MAX_PART_SIZE}.")
+    return value
+
+
 def _etag(value: object) -> str:
     # ETags come back as the part PUT answered them: quoted, maybe weak-prefixed.
     text = value.strip() if isinstance(value, str) else ""
@@ -351,6 +377,126 @@ async def json_body(request: Request) -> dict[str, Any]:
     return value
 
 
+# ---------------------------------------------------------------- parts in place
+class _PartWriter:
+    """Writes one part into its region of the upload's ``data`` file (an ``ArtifactSink``)."""
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        self._position = offset
+        self._end = offset + length
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        if self._position + len(data) > self._end:
+            raise InvalidParameter("The part is longer than announced: it was not stored.")
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self._fd, view, self._position)
+            self._position += written
+            view = view[written:]
+        return len(data)
+
+    def commit(self) -> None:
+        os.close(self._fd)
+
+    def discard(self) -> None:
+        # The region keeps stale bytes, but no digest record claims it: the part is not held.
+        os.close(self._fd)
+
+
+@dataclass
+class _Progress:
+    """How far one upload's ``data`` file is hashed: parts ``1 .. next_part - 1``, in order.
+
+    ``kept`` holds the record of each part received whole by this process, so that ``complete``
+    can tell whether the hashed bytes are still those of the parts it joins.
+    """
+
+    tally: Tally = field(default_factory=Tally)
+    next_part: int = 1
+    kept: dict[int, DigestRecord] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def restart(self) -> None:
+        self.tally = Tally()
+        self.next_part = 1
+
+    def hash_ready_parts(self, data: str, part_size: int) -> None:
+        """Hash the consecutive parts from ``next_part`` on that are kept (hold ``lock``)."""
+        if self.next_part not in self.kept:
+            return
+        with open(data, "rb") as source:
+            while (record := self.kept.get(self.next_part)) is not None:
+                source.seek((self.next_part - 1) * part_size)
+                remaining = record.size
+                while remaining and (chunk := source.read(min(CHUNK_SIZE, remaining))):
+                    self.tally.update(chunk)
+                    remaining -= len(chunk)
+                self.next_part += 1
+
+
+class _PrefixHashes:
+    """Background hashing of in-place uploads, one thread per server process.
+
+    Parts arrive nearly in order (the client sends a few at a time), so by ``complete`` the
+    thread has hashed almost the whole file. Another process of the server may receive some
+    parts: this one then hashes them at ``complete``. Everything is in memory; a restarted
+    server simply hashes the whole file at ``complete``.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[str, _Progress] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def part_kept(
+        self, upload_id: str, number: int, record: DigestRecord, data: str, part_size: int
+    ) -> None:
+        with self._lock:
+            state = self._states.setdefault(upload_id, _Progress())
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="wayline-upload-hash")
+            pool = self._pool
+        with state.lock:
+            state.kept[number] = record
+        pool.submit(self._advance, state, data, part_size)
+
+    @staticmethod
+    def _advance(state: _Progress, data: str, part_size: int) -> None:
+        with state.lock:
+            try:
+                state.hash_ready_parts(data, part_size)
+            except OSError:
+                state.restart()  # the upload ended meanwhile; complete hashes what it needs
+
+    def forget_part(self, upload_id: str, number: int) -> None:
+        """A part is about to be written again: the hash may no longer cover it."""
+        state = self._states.get(upload_id)
+        if state is None:
+            return
+        with state.lock:
+            state.kept.pop(number, None)
+            if number < state.next_part:
+                state.restart()
+
+    def finish(
+        self, upload_id: str, held: dict[int, DigestRecord], data: str, part_size: int
+    ) -> Tally:
+        """The hash of the whole ``data`` file made of the ``held`` parts."""
+        with self._lock:
+            state = self._states.pop(upload_id, None) or _Progress()
+        with state.lock:
+            if any(state.kept.get(n) != held.get(n) for n in range(1, state.next_part)):
+                state.restart()
+            state.kept = dict(held)
+            state.hash_ready_parts(data, part_size)
+            return state.tally
+
+    def drop(self, upload_id: str) -> None:
+        with self._lock:
+            self._states.pop(upload_id, None)
+
+
 # ---------------------------------------------------------------- the endpoints
 class MultipartUploads:
     """The multipart endpoints over one destination (module docstring)."""
@@ -359,6 +505,11 @@ class MultipartUploads:
         self._storage = storage
         self._records = records
         self._staging = Staging(storage)
+        # Parts go in place only on local disk, where a file can be written at any offset.
+        self._local = (
+            storage if isinstance(storage, FsspecArtifactRepository) and storage.is_local else None
+        )
+        self._hashes = _PrefixHashes()
 
     # -------------------------------------------------------- create / complete / abort
     async def _target(self, request: Request) -> tuple[str, dict[str, Any]]:
@@ -379,9 +530,10 @@ class MultipartUploads:
         async def endpoint(request: Request) -> Response:
             target, body = await self._target(request)
             num_parts = _num_parts(body.get("num_parts"))
+            part_size = _part_size(body.get("part_size")) if self._local is not None else None
             if await run_in_threadpool(self._storage.is_dir, target):
                 raise InvalidParameter(f"Cannot overwrite directory {target!r} with a file.")
-            upload_id = await run_in_threadpool(self._staging.create, target, num_parts)
+            upload_id = await run_in_threadpool(self._staging.create, target, num_parts, part_size)
             credentials = _credentials(request, prefix, upload_id, num_parts)
             return _json({"upload_id": upload_id, "credentials": credentials})
 
@@ -414,6 +566,9 @@ class MultipartUploads:
         self, upload_id: str, manifest: Manifest, held: dict[int, DigestRecord], sha256: str | None
     ) -> None:
         """Join the parts into the target; a file that is not the one announced is not kept."""
+        if manifest.part_size is not None and self._local is not None:
+            self._assemble_in_place(upload_id, manifest, manifest.part_size, held, sha256)
+            return
         sink = self._storage.open_sink(manifest.path)
         parts = [self._staging.part_path(upload_id, n) for n in range(1, manifest.num_parts + 1)]
         try:
@@ -437,6 +592,46 @@ class MultipartUploads:
         keep(sink, manifest.path, tally, self._records)
         self._staging.remove(upload_id)
 
+    def _assemble_in_place(
+        self,
+        upload_id: str,
+        manifest: Manifest,
+        part_size: int,
+        held: dict[int, DigestRecord],
+        sha256: str | None,
+    ) -> None:
+        assert self._local is not None
+        for number in range(1, manifest.num_parts):
+            if held[number].size != part_size:
+                self._abandon(upload_id)
+                raise InvalidParameter(
+                    f"Part {number} of upload {upload_id} holds {held[number].size} bytes, "
+                    f"not the announced part size {part_size}."
+                )
+        data = self._local.local_target(self._staging.data_path(upload_id))
+        assert data is not None  # a local destination
+        tally = self._hashes.finish(upload_id, held, data, part_size)
+        if sha256 is not None and tally.hexdigest() != sha256:
+            self._abandon(upload_id)
+            raise InvalidParameter(
+                f"The parts of upload {upload_id} make a file whose SHA-256 is "
+                f"{tally.hexdigest()}, not {sha256}: it was not stored."
+            )
+        os.truncate(data, tally.size)  # a longer last part from an earlier attempt
+        sink = self._storage.open_sink(manifest.path)
+        try:
+            sink.adopt(data)  # type: ignore[attr-defined]  # local sinks can
+        except BaseException:
+            sink.discard()
+            raise
+        keep(sink, manifest.path, tally, self._records)
+        self._staging.remove(upload_id)
+
+    def _abandon(self, upload_id: str) -> None:
+        # These parts will never make the announced file: the upload is over.
+        self._hashes.drop(upload_id)
+        self._staging.remove(upload_id)
+
     async def abort(self, request: Request) -> Response:
         """``mpu/abort``: drop the staged parts (``{}`` too when they are gone already)."""
         target, body = await self._target(request)
@@ -445,7 +640,7 @@ class MultipartUploads:
             await self._manifest_for(upload_id, target)
         except NotFound:
             return _json({})
-        await run_in_threadpool(self._staging.remove, upload_id)
+        await run_in_threadpool(self._abandon, upload_id)
         return _json({})
 
     # -------------------------------------------------------- parts
@@ -488,15 +683,45 @@ class MultipartUploads:
         if number > manifest.num_parts:
             raise InvalidParameter(f"Upload {upload_id} has {manifest.num_parts} parts.")
         announced = announced_content(request)
+        self._hashes.forget_part(upload_id, number)
         await run_in_threadpool(self._staging.forget_part, upload_id, number)
-        path = self._staging.part_path(upload_id, number)
-        sink = await run_in_threadpool(self._storage.open_sink, path)
+        in_place = manifest.part_size is not None and self._local is not None
+        sink: ArtifactSink
+        if in_place:
+            data, sink = await run_in_threadpool(
+                self._part_writer, upload_id, manifest, number, announced[0]
+            )
+        else:
+            path = self._staging.part_path(upload_id, number)
+            sink = await run_in_threadpool(self._storage.open_sink, path)
         try:
             tally = await receive_body(request, sink, announced)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         await run_in_threadpool(self._staging.keep_part, upload_id, number, sink, tally)
+        if in_place and manifest.part_size is not None:
+            record = DigestRecord(tally.size, tally.hexdigest())
+            self._hashes.part_kept(upload_id, number, record, data, manifest.part_size)
         return _json({}, headers={"ETag": f'"{tally.hexdigest()}"'})
+
+    def _part_writer(
+        self, upload_id: str, manifest: Manifest, number: int, size: int | None
+    ) -> tuple[str, _PartWriter]:
+        """``(data file, writer of part number's region)``: every part but the last fills
+        exactly ``part_size`` bytes, announced by Content-Length."""
+        assert self._local is not None and manifest.part_size is not None
+        last = number == manifest.num_parts
+        if size is None or not (
+            0 < size <= manifest.part_size if last else size == manifest.part_size
+        ):
+            raise InvalidParameter(
+                f"Part {number} of upload {upload_id} must come with a Content-Length of "
+                + ("at most " if last else "")
+                + f"{manifest.part_size} bytes, the part size announced at create."
+            )
+        data = self._local.local_target(self._staging.data_path(upload_id))
+        assert data is not None
+        return data, _PartWriter(data, (number - 1) * manifest.part_size, size)
 
 
 def _credentials(
