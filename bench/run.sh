@@ -8,6 +8,7 @@
 #   QUICK=1 bash bench/run.sh              # 2-minute smoke test (of either mode)
 #   MODE=artifacts bash bench/run.sh       # artifact proxy throughput: bench/artifacts.py
 #   MODE=serving bash bench/run.sh         # model serving W6 (bench/serving.py prepares it)
+#   MODE=registry bash bench/run.sh        # model registry searches: bench/registry.py
 #
 # Prints the markdown table (ratios are "x times better than MLflow") and keeps raw JSON lines
 # in $OUT. W4 populates 10,000 runs once per target and caches the database under $CACHE.
@@ -29,7 +30,8 @@ case "$mode" in
   server) workloads=${WORKLOADS:-w3,w4,w5} ;;
   artifacts) ;;
   serving) workloads=${WORKLOADS:-w6} ;;
-  *) echo "MODE must be embedded, server, artifacts or serving, not '$mode'" >&2; exit 2 ;;
+  registry) ;;
+  *) echo "MODE must be embedded, server, artifacts, serving or registry, not '$mode'" >&2; exit 2 ;;
 esac
 
 mlflow_python=$(bash "$harness/mlflow_venv.sh")
@@ -38,6 +40,16 @@ if [ "$mode" = artifacts ]; then
   sizes=()
   [ -n "${QUICK:-}" ] && sizes=(--files 200 --big-mib 64)
   MLFLOW_PYTHON="$mlflow_python" python3 "$here/artifacts.py" "${sizes[@]}" | tee -a "$out"
+  exit
+fi
+if [ "$mode" = registry ]; then
+  # 500 models x 10 versions per server (QUICK: 50 x 10); one JSON line per figure, the table
+  # on stderr and in $cache/report-registry.md. The driver populates with httpx: our venv.
+  # MLflow's populated database is cached under $cache (populating it takes minutes).
+  sizes=()
+  [ -n "${QUICK:-}" ] && sizes=(--models 50 --repeat 2)
+  MLFLOW_PYTHON="$mlflow_python" "$repo/.venv/bin/python" "$here/registry.py" "${sizes[@]}" \
+    --cache "$cache" --report "$cache/report-registry.md" | tee -a "$out"
   exit
 fi
 wayline_python="$repo/.venv/bin/python"

@@ -71,6 +71,11 @@ from wayline.tracking.fluent_models import (
     set_active_model,
     set_logged_model_tags,
 )
+from wayline.tracking.fluent_registry import (
+    register_model,
+    search_model_versions,
+    search_registered_models,
+)
 from wayline.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
 __version__ = "0.1.0"
@@ -78,7 +83,7 @@ __version__ = "0.1.0"
 # Submodules with heavy imports (pandas, model libraries) load on first attribute access, so
 # ``wayline.pyfunc.load_model(...)`` works after a bare ``import wayline``, as with MLflow.
 _LAZY_SUBMODULES = frozenset(
-    {"lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "types", "xgboost"}
+    {"genai", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "types", "xgboost"}
 )
 
 
@@ -137,8 +142,11 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_active_model",
     "set_experiment",

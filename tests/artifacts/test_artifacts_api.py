@@ -156,22 +156,6 @@ def test_logged_model_uris(tracking: str, tmp_path: Path) -> None:
         load_text(f"models:/m-{'0' * 32}/MLmodel")
 
 
-@pytest.mark.parametrize(
-    "uri",
-    [
-        "models:/classifier/1",
-        "models:/classifier/Production",
-        "models:/classifier/latest",
-        "models:/classifier@champion",
-        "models:/classifier@champion/MLmodel",
-        "models:/classifier",
-    ],
-)
-def test_registered_model_uris_need_the_registry(uri: str) -> None:
-    with pytest.raises(InvalidParameter, match="model registry"):
-        download_artifacts(uri)
-
-
 # ---------------------------------------------------------------------- storage URIs
 def test_local_paths_and_file_uris(tmp_path: Path) -> None:
     root = tmp_path / "store dir"

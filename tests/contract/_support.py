@@ -10,11 +10,12 @@ import pytest
 
 from wayline.entities import Metric, Run
 from wayline.errors import WaylineError
+from wayline.store.backend import Store
 from wayline.store.tracking import TrackingStore
 
 DOUBLE_MAX = 1.7976931348623157e308
 
-StoreFactory = Callable[[], TrackingStore]
+StoreFactory = Callable[[], Store]
 
 
 @contextmanager

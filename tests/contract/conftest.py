@@ -1,4 +1,4 @@
-"""The contract suite's fixtures: every test runs once per tracking-store backend.
+"""The contract suite's fixtures: every test runs once per store backend (tracking + registry).
 
 A backend is a fixture named ``<backend>_opener`` returning a no-argument callable that opens a
 new store on the test's own (fresh) database; ``make_store`` calls it and closes what it opened.
@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import ColumnElement, MetaData, Table, and_, create_engine, false, or_, select
 
 from wayline.entities import ExperimentTag, Run, RunTag
-from wayline.store.tracking import TrackingStore
+from wayline.store.backend import Store
 
 from ._support import StoreFactory, close_store
 
@@ -188,9 +188,9 @@ def mysql_opener(mysql_database: str, artifact_root: str) -> StoreFactory:
 
 def _store_factory(request: pytest.FixtureRequest, backend: str) -> Iterator[StoreFactory]:
     opener: StoreFactory = request.getfixturevalue(f"{backend}_opener")
-    opened: list[TrackingStore] = []
+    opened: list[Store] = []
 
-    def make_store() -> TrackingStore:
+    def make_store() -> Store:
         store = opener()
         opened.append(store)
         return store
@@ -212,7 +212,7 @@ def make_store(request: pytest.FixtureRequest, backend: str) -> Iterator[StoreFa
 
 
 @pytest.fixture
-def store(make_store: StoreFactory) -> TrackingStore:
+def store(make_store: StoreFactory) -> Store:
     return make_store()
 
 
@@ -228,14 +228,14 @@ def make_sql_store(request: pytest.FixtureRequest, sql_backend: str) -> Iterator
 
 
 @pytest.fixture
-def sql_store(make_sql_store: StoreFactory) -> TrackingStore:
+def sql_store(make_sql_store: StoreFactory) -> Store:
     return make_sql_store()
 
 
 @pytest.fixture
 def refusing_store(
-    request: pytest.FixtureRequest, backend: str, store: TrackingStore, artifact_root: str
-) -> Iterator[TrackingStore]:
+    request: pytest.FixtureRequest, backend: str, store: Store, artifact_root: str
+) -> Iterator[Store]:
     """A second store on ``store``'s database, built with ``truncate_long_values=False``."""
     database: str = request.getfixturevalue(
         f"{'sqlite' if backend == 'rest' else backend}_database"
@@ -253,7 +253,7 @@ def refusing_store(
 
 
 @pytest.fixture
-def make_experiment(store: TrackingStore) -> Callable[..., str]:
+def make_experiment(store: Store) -> Callable[..., str]:
     """Factory: create an experiment (unique name unless given) in ``store``; returns its id."""
 
     def make(
@@ -271,7 +271,7 @@ def make_experiment(store: TrackingStore) -> Callable[..., str]:
 
 
 @pytest.fixture
-def make_run(store: TrackingStore, make_experiment: Callable[..., str]) -> Callable[..., Run]:
+def make_run(store: Store, make_experiment: Callable[..., str]) -> Callable[..., Run]:
     """Factory: create a run in ``store`` (in a new experiment unless one is given)."""
 
     def make(

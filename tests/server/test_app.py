@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 import wayline
-from wayline.protocol import TRACKING_ROUTES, route, urls
+from wayline.protocol import ALL_ROUTES, TRACKING_ROUTES, route, urls
 from wayline.protocol.openapi import openapi_document
 from wayline.server import create_app
 from wayline.server.app import MLFLOW_COMPATIBLE_VERSION
@@ -59,7 +59,7 @@ def test_wrong_method_is_a_plain_405(client: httpx.Client) -> None:
 
 
 def test_every_route_is_mounted_at_both_prefixes(client: httpx.Client) -> None:
-    for rpc in TRACKING_ROUTES:
+    for rpc in ALL_ROUTES:
         for url in urls(rpc):
             for method in rpc.methods:
                 response = client.request(method, url, json={} if method != "GET" else None)

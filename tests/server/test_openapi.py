@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import Case, GenerationMode, Response
 
 from servers import live_server
-from wayline.protocol import TRACKING_ROUTES, Field, Route, urls
+from wayline.protocol import ALL_ROUTES, Field, Route, urls
 from wayline.protocol.openapi import field_schema, openapi_document
 from wayline.server import ServerSettings, create_app
 from wayline.server.openapi import OPENAPI_URL
@@ -68,7 +68,7 @@ def test_document_is_valid_openapi() -> None:
 
 
 def test_every_route_and_method_is_described() -> None:
-    for route in TRACKING_ROUTES:
+    for route in ALL_ROUTES:
         item = DOCUMENT["paths"][urls(route)[0]]
         for method in route.methods:
             assert method.lower() in item, (route.name, method)
@@ -76,7 +76,7 @@ def test_every_route_and_method_is_described() -> None:
         op["operationId"] for item in DOCUMENT["paths"].values() for op in item.values()
     ]
     assert len(operation_ids) == len(set(operation_ids))
-    assert len(operation_ids) == sum(len(route.methods) for route in TRACKING_ROUTES)
+    assert len(operation_ids) == sum(len(route.methods) for route in ALL_ROUTES)
 
 
 def test_get_fields_are_query_parameters() -> None:
@@ -223,6 +223,6 @@ def test_fuzzing_covers_every_operation() -> None:
     # Kept apart from the parametrization so that a route added to the table without a
     # description (or the reverse) fails loudly rather than silently shrinking the fuzzing.
     described = {(m, p) for m, p in OPERATIONS}
-    expected = {(m, urls(r)[0]) for r in TRACKING_ROUTES for m in r.methods}
+    expected = {(m, urls(r)[0]) for r in ALL_ROUTES for m in r.methods}
     assert described == expected
     assert copy.deepcopy(DOCUMENT) == openapi_document()  # building it twice gives the same

@@ -9,6 +9,8 @@ from wayline.cli.artifacts import artifacts
 from wayline.cli.db import db, gc
 from wayline.cli.experiments import experiments
 from wayline.cli.models import models
+from wayline.cli.prompts import prompts
+from wayline.cli.registry import REGISTRY_COMMANDS
 from wayline.cli.runs import runs
 from wayline.cli.server import server
 
@@ -31,3 +33,6 @@ cli.add_command(gc)
 cli.add_command(server)
 cli.add_command(server, name="ui")
 cli.add_command(models)
+for _command in REGISTRY_COMMANDS:  # the registry commands join `wayline models`
+    models.add_command(_command)
+cli.add_command(prompts)

@@ -43,7 +43,8 @@ env_manager_option = click.option(
 
 @click.group()
 def models() -> None:
-    """Deploy models: REST scoring server, batch prediction, Docker images."""
+    """Registered models (list, describe, versions, alias, transition, history) and deployment
+    (REST scoring server, batch prediction, Docker images)."""
 
 
 def _check_local(model_uri: str) -> None:

@@ -149,6 +149,8 @@ def log_model(
     step: int = 0,
     serialization_format: str | None = None,
     skops_trusted_types: list[str] | None = None,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log a LightGBM model as a LoggedModel of the active run; returns its info.
 
@@ -174,7 +176,17 @@ def log_model(
             skops_trusted_types=skops_trusted_types,
         )
 
-    return log_flavor_model(save, name, artifact_path, params, tags, model_type, step)
+    return log_flavor_model(
+        save,
+        name,
+        artifact_path,
+        params,
+        tags,
+        model_type,
+        step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
+    )
 
 
 def _load(model_dir: str, conf: dict[str, Any]) -> Any:

@@ -147,9 +147,26 @@ def _as_frame(data: Any, schema: Schema) -> pd.DataFrame:
     raise InvalidParameter(f"Expected input to be DataFrame. Found: {type(data).__name__}")
 
 
+def _conforms(frame: pd.DataFrame, schema: Schema) -> bool:
+    """Whether ``frame`` already is its enforced self: exactly the schema's columns, in order,
+    each of its type's numpy dtype (a scoring request built straight from an array)."""
+    specs = schema.inputs
+    if not schema.has_input_names() or list(frame.columns) != [s.name for s in specs]:
+        return False
+    for spec, dtype in zip(specs, frame.dtypes, strict=True):
+        t = spec.type
+        if not isinstance(t, DataType) or t in (DataType.string, DataType.binary):
+            return False
+        if dtype != t.to_numpy():
+            return False
+    return True
+
+
 def _columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     import pandas as pd
 
+    if _conforms(frame, schema):
+        return frame
     out: dict[Any, pd.Series] = {}
     if schema.has_input_names():
         wanted = [(c.name, c) for c in schema.inputs if c.name in frame.columns]

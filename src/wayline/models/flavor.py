@@ -209,11 +209,15 @@ def log_flavor_model(
     tags: dict[str, Any] | None = None,
     model_type: str | None = None,
     step: int = 0,
+    *,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log a model as a LoggedModel of the active run (or experiment), as MLflow 3 does:
     create it PENDING, link it to the run, copy the run's metrics at ``step`` onto it, save with
     ``save(local_dir, mlflow_model)``, upload to its own artifact location, mark it READY (FAILED
-    on any error).
+    on any error). With ``registered_model_name`` the logged model is then registered as a new
+    version of that model (created if missing), ``ModelInfo.registered_model_version`` says which.
 
     Example::
 
@@ -258,7 +262,18 @@ def log_flavor_model(
         finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
         raise
     finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
-    return ModelInfo(mlflow_model)
+    info = ModelInfo(mlflow_model)
+    if registered_model_name is not None:
+        from wayline.tracking.fluent_registry import register_model
+
+        version = register_model(
+            f"models:/{logged.model_id}",
+            registered_model_name,
+            await_registration_for,
+            tags=tags,
+        )
+        info.registered_model_version = int(version.version)
+    return info
 
 
 def local_model_dir(

@@ -232,11 +232,21 @@ class ModelInfo:
 
     def __init__(self, model: Model) -> None:
         self._model = model
+        self._registered_model_version: int | None = None
 
     @property
     def model_uri(self) -> str:
         m = self._model
         return f"models:/{m.model_id}" if m.model_id else f"runs:/{m.run_id}/{m.artifact_path}"
+
+    @property
+    def registered_model_version(self) -> int | None:
+        """The version ``log_model(..., registered_model_name=...)`` registered, else None."""
+        return self._registered_model_version
+
+    @registered_model_version.setter
+    def registered_model_version(self, value: int | None) -> None:
+        self._registered_model_version = value
 
     @property
     def artifact_path(self) -> str | None:

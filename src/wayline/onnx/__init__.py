@@ -206,6 +206,8 @@ def log_model(
     tags: dict[str, Any] | None = None,
     model_type: str | None = None,
     step: int = 0,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log an ONNX model as a LoggedModel of the active run; returns its info.
 
@@ -232,7 +234,17 @@ def log_model(
             save_as_external_data=save_as_external_data,
         )
 
-    return log_flavor_model(save, name, artifact_path, params, tags, model_type, step)
+    return log_flavor_model(
+        save,
+        name,
+        artifact_path,
+        params,
+        tags,
+        model_type,
+        step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
+    )
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:

@@ -1,9 +1,32 @@
-"""MLflow's tracking wire protocol: the route table and the JSON shapes of every entity.
+"""MLflow's wire protocol (tracking, model registry, webhooks): the route tables and the JSON
+shapes of every entity.
 
 Pure Python shared by the server and the REST client, so both speak the same JSON. No web
 framework and no HTTP client live here.
 """
 
+from wayline.protocol.registry import (
+    decode_model_version,
+    decode_model_version_tag,
+    decode_registered_model,
+    decode_registered_model_tag,
+    decode_registry_change,
+    decode_webhook,
+    decode_webhook_delivery,
+    decode_webhook_event,
+    decode_webhook_test_result,
+    encode_model_version,
+    encode_registered_model,
+    encode_registry_change,
+    encode_registry_tag,
+    encode_webhook,
+    encode_webhook_delivery,
+    encode_webhook_event,
+    encode_webhook_test_result,
+    parse_model_version_status,
+    parse_version,
+    parse_webhook_status,
+)
 from wayline.protocol.request import (
     encode_query,
     encode_request,
@@ -13,7 +36,10 @@ from wayline.protocol.request import (
     run_id_of,
 )
 from wayline.protocol.routes import (
+    ALL_ROUTES,
+    REGISTRY_ROUTES,
     TRACKING_ROUTES,
+    WEBHOOK_ROUTES,
     Field,
     FieldKind,
     Method,
@@ -73,7 +99,10 @@ from wayline.protocol.values import (
 )
 
 __all__ = [
+    "ALL_ROUTES",
+    "REGISTRY_ROUTES",
     "TRACKING_ROUTES",
+    "WEBHOOK_ROUTES",
     "Field",
     "FieldKind",
     "JsonDict",
@@ -89,14 +118,23 @@ __all__ = [
     "decode_metric",
     "decode_model_input",
     "decode_model_output",
+    "decode_model_version",
+    "decode_model_version_tag",
     "decode_page",
     "decode_param",
+    "decode_registered_model",
+    "decode_registered_model_tag",
+    "decode_registry_change",
     "decode_run",
     "decode_run_data",
     "decode_run_info",
     "decode_run_inputs",
     "decode_run_outputs",
     "decode_run_tag",
+    "decode_webhook",
+    "decode_webhook_delivery",
+    "decode_webhook_event",
+    "decode_webhook_test_result",
     "encode_dataset",
     "encode_dataset_input",
     "encode_dataset_summary",
@@ -106,9 +144,13 @@ __all__ = [
     "encode_metric",
     "encode_model_input",
     "encode_model_output",
+    "encode_model_version",
     "encode_page",
     "encode_query",
     "encode_query_bool",
+    "encode_registered_model",
+    "encode_registry_change",
+    "encode_registry_tag",
     "encode_request",
     "encode_run",
     "encode_run_data",
@@ -116,6 +158,10 @@ __all__ = [
     "encode_run_inputs",
     "encode_run_outputs",
     "encode_tag",
+    "encode_webhook",
+    "encode_webhook_delivery",
+    "encode_webhook_event",
+    "encode_webhook_test_result",
     "expand_path",
     "lower_camel",
     "missing_parameter",
@@ -124,10 +170,13 @@ __all__ = [
     "parse_double",
     "parse_int",
     "parse_logged_model_status",
+    "parse_model_version_status",
     "parse_request",
     "parse_run_status",
     "parse_str",
+    "parse_version",
     "parse_view_type",
+    "parse_webhook_status",
     "query_lists",
     "route",
     "run_id_of",

@@ -1,11 +1,12 @@
-"""An OpenAPI 3 description of the tracking API, generated from the route table.
+"""An OpenAPI 3 description of the REST API, generated from the route tables.
 
 Nothing here is written by hand per route: paths, methods, parameters and bodies come from
-``TRACKING_ROUTES``, so a route added to the table is described as soon as it exists. Each route
-is described at its ``/api/...`` URL (the ``/ajax-api/...`` twin answers the same). The
-description states what the server accepts, which is a little wider than what MLflow's client
-sends: int64 fields take numbers or decimal strings, doubles take numbers or the strings "NaN",
-"Infinity" and "-Infinity", enums take their names.
+``ALL_ROUTES`` (tracking, model registry, webhooks), so a route added to a table is described as
+soon as it exists. Each route is described at its ``/api/...`` URL (the ``/ajax-api/...`` twin
+answers the same). The description states what the server accepts, which is a little wider than
+what MLflow's client sends: int64 fields take numbers or decimal strings, doubles take numbers or
+the strings "NaN", "Infinity" and "-Infinity", enums take their names, version numbers take
+decimal strings or integers.
 
 Responses are described loosely (an object listing the route's top-level keys), because their
 contents are defined by the protocol encoders and checked by the codec tests, not here.
@@ -19,7 +20,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from wayline import entities
-from wayline.protocol.routes import TRACKING_ROUTES, Field, Route, urls
+from wayline.entities.registry import WEBHOOK_EVENTS, WebhookStatus
+from wayline.protocol.routes import ALL_ROUTES, Field, Route, urls
 
 JsonSchema = dict[str, Any]
 
@@ -95,6 +97,14 @@ _MESSAGES: dict[str, JsonSchema] = {
         dataset_name=_STRING,
         dataset_digest=_STRING,
     ),
+    "WebhookEvent": _object(
+        ("entity", "action"),
+        entity={"type": "string", "enum": list(WEBHOOK_EVENTS)},
+        action={
+            "type": "string",
+            "enum": sorted({a for actions in WEBHOOK_EVENTS.values() for a in actions}),
+        },
+    ),
     "Error": _object(("error_code", "message"), error_code=_STRING, message=_STRING),
 }
 # Field kinds that share one message schema.
@@ -105,6 +115,14 @@ _SCALARS: dict[str, JsonSchema] = {
     "i32": _INT32,
     "f64": _DOUBLE,
     "bool": {"type": "boolean"},
+    # A model version number: a decimal string on the wire, a JSON integer also accepted.
+    "version": {
+        "oneOf": [
+            {"type": "string", "pattern": r"^[+-]?[0-9]+$"},
+            {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+        ]
+    },
+    "WebhookStatus": {"type": "string", "enum": list(WebhookStatus.__members__)},
 }
 
 
@@ -139,6 +157,8 @@ def _query_schema(field: Field) -> JsonSchema:
     kind = field.kind
     if kind == "i64":
         item: JsonSchema = dict(_INT64["oneOf"][0])
+    elif kind == "version":
+        item = dict(_SCALARS["version"]["oneOf"][0])
     elif kind == "f64":
         item = {"type": "number", "format": "double"}
     else:
@@ -202,7 +222,7 @@ def _operation(route: Route, method: str) -> JsonSchema:
     return operation
 
 
-def openapi_document(routes: Iterable[Route] = TRACKING_ROUTES) -> JsonSchema:
+def openapi_document(routes: Iterable[Route] = ALL_ROUTES) -> JsonSchema:
     """The OpenAPI 3 document of ``routes``, ready to serialise as JSON."""
     from wayline import __version__
 
@@ -214,11 +234,11 @@ def openapi_document(routes: Iterable[Route] = TRACKING_ROUTES) -> JsonSchema:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
-            "title": "Wayline tracking API",
+            "title": "Wayline tracking and model registry API",
             "version": __version__,
             "description": (
-                "MLflow's tracking REST API as served by Wayline. Every path is also served "
-                "under /ajax-api/ instead of /api/."
+                "MLflow's tracking and model registry REST API as served by Wayline. Every "
+                "path is also served under /ajax-api/ instead of /api/."
             ),
         },
         "paths": paths,

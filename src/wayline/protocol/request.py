@@ -14,6 +14,15 @@ from typing import Any
 import orjson
 
 from wayline.errors import InvalidParameter
+from wayline.protocol.registry import (
+    decode_model_version_tag,
+    decode_registered_model_tag,
+    decode_webhook_event,
+    encode_registry_tag,
+    encode_webhook_event,
+    parse_version,
+    parse_webhook_status,
+)
 from wayline.protocol.routes import Field, FieldKind, Route
 from wayline.protocol.tracking import (
     JsonDict,
@@ -69,6 +78,11 @@ _DECODERS: dict[FieldKind, Callable[[object, str], Any]] = {
     "ModelOutput": lambda value, _: decode_model_output(value),
     "LoggedModelDataset": lambda value, _: decode_logged_model_dataset(value),
     "LoggedModelOrderBy": lambda value, _: decode_logged_model_order_by(value),
+    "version": parse_version,
+    "RegisteredModelTag": lambda value, _: decode_registered_model_tag(value),
+    "ModelVersionTag": lambda value, _: decode_model_version_tag(value),
+    "WebhookEvent": lambda value, _: decode_webhook_event(value),
+    "WebhookStatus": parse_webhook_status,
 }
 
 _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
@@ -90,6 +104,12 @@ _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
     "ModelOutput": encode_model_output,
     "LoggedModelDataset": encode_logged_model_dataset,
     "LoggedModelOrderBy": encode_logged_model_order_by,
+    "version": parse_version,
+    "RegisteredModelTag": encode_registry_tag,
+    "ModelVersionTag": encode_registry_tag,
+    # Strings such as "model_version.created" are accepted wherever an event is.
+    "WebhookEvent": lambda value: encode_webhook_event(decode_webhook_event(value)),
+    "WebhookStatus": lambda value: parse_webhook_status(value).value,
 }
 
 

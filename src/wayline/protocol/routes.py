@@ -1,8 +1,10 @@
-"""The route table: every tracking RPC once, as data (spec rest-tracking.md §3, §4, §6).
+"""The route table: every RPC once, as data.
 
-The server builds its router from ``TRACKING_ROUTES`` and the REST client builds its requests
-from it, so a path, method or field name can only be changed in one place. A test checks the
-table against the spec's RPC tables.
+``TRACKING_ROUTES`` holds spec rest-tracking.md §3, §4, §6; ``REGISTRY_ROUTES`` the model
+registry of rest-registry.md §2 plus Wayline's audit-trail extension; ``WEBHOOK_ROUTES`` the
+webhooks of rest-registry.md §4 plus Wayline's delivery log. The server builds its router from
+these tables and the REST client builds its requests from them, so a path, method or field name
+can only be changed in one place. Tests check the tables against the spec's RPC tables.
 
 A path may hold parameters (``/mlflow/logged-models/{model_id}``): each names a request field,
 which the client puts into the URL (``expand_path``) instead of the query or body, and the
@@ -39,6 +41,11 @@ FieldKind = Literal[
     "ModelOutput",
     "LoggedModelDataset",
     "LoggedModelOrderBy",
+    "version",
+    "RegisteredModelTag",
+    "ModelVersionTag",
+    "WebhookEvent",
+    "WebhookStatus",
 ]
 
 _PATH_PARAMETER = re.compile(r"\{(\w+)\}")
@@ -384,7 +391,213 @@ TRACKING_ROUTES: tuple[Route, ...] = (
     ),
 )
 
-_BY_NAME = {route.name: route for route in TRACKING_ROUTES}
+# ---------------------------------------------------------------- model registry (registry §2)
+_RM = "/mlflow/registered-models"
+_MV = "/mlflow/model-versions"
+_NAME = _req("name")
+# A version travels as a decimal string; kind "version" also reads a JSON integer.
+_VERSION = _req("version", "version")
+_SEARCH = (_f("filter"), _f("max_results", "i64"), _list("order_by"), _f("page_token"))
+
+REGISTRY_ROUTES: tuple[Route, ...] = (
+    Route(
+        "CreateRegisteredModel",
+        "POST",
+        f"{_RM}/create",
+        request=(
+            _NAME,
+            _list("tags", "RegisteredModelTag"),
+            _f("description"),
+            _f("deployment_job_id"),
+        ),
+        response=("registered_model",),
+    ),
+    Route(
+        "GetRegisteredModel", "GET", f"{_RM}/get", request=(_NAME,), response=("registered_model",)
+    ),
+    Route(
+        "RenameRegisteredModel",
+        "POST",
+        f"{_RM}/rename",
+        request=(_NAME, _f("new_name")),
+        response=("registered_model",),
+    ),
+    Route(
+        "UpdateRegisteredModel",
+        "PATCH",
+        f"{_RM}/update",
+        request=(_NAME, _f("description"), _f("deployment_job_id")),
+        response=("registered_model",),
+    ),
+    Route("DeleteRegisteredModel", "DELETE", f"{_RM}/delete", request=(_NAME,)),
+    Route(
+        "SearchRegisteredModels",
+        "GET",
+        f"{_RM}/search",
+        request=_SEARCH,
+        response=("registered_models", "next_page_token"),
+    ),
+    Route(
+        "GetLatestVersions",
+        "POST",
+        f"{_RM}/get-latest-versions",
+        request=(_NAME, _list("stages")),
+        response=("model_versions",),
+        extra_methods=("GET",),
+    ),
+    Route(
+        "SetRegisteredModelTag",
+        "POST",
+        f"{_RM}/set-tag",
+        request=(_NAME, _req("key"), _req("value")),
+    ),
+    Route("DeleteRegisteredModelTag", "DELETE", f"{_RM}/delete-tag", request=(_NAME, _req("key"))),
+    Route(
+        "SetRegisteredModelAlias",
+        "POST",
+        f"{_RM}/alias",
+        request=(_NAME, _req("alias"), _VERSION),
+    ),
+    Route("DeleteRegisteredModelAlias", "DELETE", f"{_RM}/alias", request=(_NAME, _req("alias"))),
+    Route(
+        "GetModelVersionByAlias",
+        "GET",
+        f"{_RM}/alias",
+        request=(_NAME, _req("alias")),
+        response=("model_version",),
+    ),
+    Route(
+        "CreateModelVersion",
+        "POST",
+        f"{_MV}/create",
+        request=(
+            _NAME,
+            _req("source"),
+            _f("run_id"),
+            _list("tags", "ModelVersionTag"),
+            _f("run_link"),
+            _f("description"),
+            _f("model_id"),
+        ),
+        response=("model_version",),
+    ),
+    Route(
+        "GetModelVersion",
+        "GET",
+        f"{_MV}/get",
+        request=(_NAME, _VERSION),
+        response=("model_version",),
+    ),
+    Route(
+        "UpdateModelVersion",
+        "PATCH",
+        f"{_MV}/update",
+        request=(_NAME, _VERSION, _f("description")),
+        response=("model_version",),
+    ),
+    Route(
+        "TransitionModelVersionStage",
+        "POST",
+        f"{_MV}/transition-stage",
+        request=(_NAME, _VERSION, _req("stage"), _req("archive_existing_versions", "bool")),
+        response=("model_version",),
+    ),
+    Route("DeleteModelVersion", "DELETE", f"{_MV}/delete", request=(_NAME, _VERSION)),
+    Route(
+        "SearchModelVersions",
+        "GET",
+        f"{_MV}/search",
+        request=_SEARCH,
+        response=("model_versions", "next_page_token"),
+    ),
+    Route(
+        "GetModelVersionDownloadUri",
+        "GET",
+        f"{_MV}/get-download-uri",
+        request=(_NAME, _VERSION),
+        response=("artifact_uri",),
+    ),
+    Route(
+        "SetModelVersionTag",
+        "POST",
+        f"{_MV}/set-tag",
+        request=(_NAME, _VERSION, _req("key"), _req("value")),
+    ),
+    Route(
+        "DeleteModelVersionTag",
+        "DELETE",
+        f"{_MV}/delete-tag",
+        request=(_NAME, _VERSION, _req("key")),
+    ),
+    # Wayline's extension: the audit trail of one model, newest first.
+    Route(
+        "GetRegistryHistory",
+        "GET",
+        f"{_RM}/history",
+        request=(_NAME, _f("max_results", "i64"), _f("page_token")),
+        response=("changes", "next_page_token"),
+    ),
+)
+
+# ---------------------------------------------------------------- webhooks (registry §4)
+_HOOKS = "/mlflow/webhooks"
+_HOOK = f"{_HOOKS}/{{webhook_id}}"
+_HOOK_ID = _req("webhook_id")
+_PAGE = (_f("max_results", "i64"), _f("page_token"))
+
+WEBHOOK_ROUTES: tuple[Route, ...] = (
+    Route(
+        "CreateWebhook",
+        "POST",
+        _HOOKS,
+        request=(
+            _req("name"),
+            _req("url"),
+            Field("events", "WebhookEvent", required=True, repeated=True),
+            _f("description"),
+            _f("secret"),
+            _f("status", "WebhookStatus"),
+        ),
+        response=("webhook",),
+    ),
+    Route("ListWebhooks", "GET", _HOOKS, request=_PAGE, response=("webhooks", "next_page_token")),
+    Route("GetWebhook", "GET", _HOOK, request=(_HOOK_ID,), response=("webhook",)),
+    Route(
+        "UpdateWebhook",
+        "PATCH",
+        _HOOK,
+        request=(
+            _HOOK_ID,
+            _f("name"),
+            _f("description"),
+            _f("url"),
+            _list("events", "WebhookEvent"),
+            _f("secret"),
+            _f("status", "WebhookStatus"),
+        ),
+        response=("webhook",),
+    ),
+    Route("DeleteWebhook", "DELETE", _HOOK, request=(_HOOK_ID,)),
+    Route(
+        "TestWebhook",
+        "POST",
+        f"{_HOOK}/test",
+        request=(_HOOK_ID, _f("event", "WebhookEvent")),
+        response=("result",),
+    ),
+    # Wayline's extension: the delivery log of one webhook, newest first.
+    Route(
+        "ListWebhookDeliveries",
+        "GET",
+        f"{_HOOK}/deliveries",
+        request=(_HOOK_ID, *_PAGE),
+        response=("deliveries", "next_page_token"),
+    ),
+)
+
+ALL_ROUTES: tuple[Route, ...] = TRACKING_ROUTES + REGISTRY_ROUTES + WEBHOOK_ROUTES
+
+_BY_NAME = {route.name: route for route in ALL_ROUTES}
 
 
 def route(name: str) -> Route:
@@ -392,11 +605,14 @@ def route(name: str) -> Route:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise KeyError(f"no tracking route named {name!r}") from None
+        raise KeyError(f"no route named {name!r}") from None
 
 
 __all__ = [
+    "ALL_ROUTES",
+    "REGISTRY_ROUTES",
     "TRACKING_ROUTES",
+    "WEBHOOK_ROUTES",
     "Field",
     "FieldKind",
     "Method",

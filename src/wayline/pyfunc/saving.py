@@ -171,6 +171,8 @@ def log_model(
     tags: dict[str, Any] | None = None,
     model_type: str | None = None,
     step: int = 0,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log a custom model as a LoggedModel of the active run (or experiment); returns its info.
 
@@ -206,6 +208,8 @@ def log_model(
         tags=tags,
         model_type=model_type,
         step=step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
     )
     config = _model_config(model_config)
     if config and info.run_id:

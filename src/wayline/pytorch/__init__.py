@@ -207,6 +207,8 @@ def log_model(
     model_type: str | None = None,
     step: int = 0,
     serialization_format: str = "pickle",
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a PyTorch model as a LoggedModel of the active run; returns its info.
@@ -234,7 +236,17 @@ def log_model(
             **kwargs,
         )
 
-    return log_flavor_model(save, name, artifact_path, params, tags, model_type, step)
+    return log_flavor_model(
+        save,
+        name,
+        artifact_path,
+        params,
+        tags,
+        model_type,
+        step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
+    )
 
 
 def _pickle_module(name: str) -> Any:

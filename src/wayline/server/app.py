@@ -32,12 +32,13 @@ from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
 from wayline.server.artifact_routes import add_artifact_routes, artifact_handlers
 from wayline.server.openapi import OPENAPI_URL, WaylineApp
 from wayline.server.operations import Metrics, ObservabilityMiddleware
+from wayline.server.registry_routes import add_registry_routes
 from wayline.server.security import RAW_BODY_PREFIXES, SecurityMiddleware, security_headers
 from wayline.server.settings import ServerSettings
 from wayline.server.tracking_routes import JsonResponse, add_tracking_routes
 from wayline.server.ui_routes import add_ui_routes
+from wayline.store.backend import Store
 from wayline.store.resolve import tracking_store
-from wayline.store.tracking import TrackingStore
 
 # The MLflow version whose REST protocol this server speaks, answered by /version. MLflow's
 # client reads /version as a capability probe (it sends spans over OTLP only to servers that
@@ -78,7 +79,7 @@ async def version(_: Request) -> Response:
     )
 
 
-def build_tracking_store(settings: ServerSettings) -> TrackingStore:
+def build_tracking_store(settings: ServerSettings) -> Store:
     """The server's tracking store: a SQL store with a pool sized for this worker.
 
     An empty database gets the schema; an outdated one raises a WaylineError naming
@@ -166,6 +167,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, methods=["GET"])
     if store is not None:
         add_tracking_routes(app.router, store, artifact_handlers(settings))
+        add_registry_routes(app.router, store)
         add_ui_routes(app.router, store, settings)
     add_artifact_routes(app.router, settings)
     _add_middleware(app, settings, metrics)

@@ -1,4 +1,5 @@
-"""Routes the MLflow web UI calls outside the REST API: a run's artifact files.
+"""Routes the MLflow web UI calls outside the REST API: artifact files of runs and of registered
+model versions.
 
 The UI shows a run's artifacts through ``GET /get-artifact?path=<p>&run_uuid=<id>`` (``run_id``
 is accepted too): images as ``<img src>``, text fetched and displayed, anything else downloaded.
@@ -14,8 +15,11 @@ are ``text/plain``, so with ``nosniff`` a browser never runs one as a script. A 
 directory) is a 404 ``RESOURCE_DOES_NOT_EXIST``; the path is checked by
 ``wayline.artifacts.paths`` like every other.
 
-``/model-versions/get-artifact`` (the same for a registered model version) waits for the model
-registry.
+``/model-versions/get-artifact?name=&version=&path=`` does the same for a registered model
+version (its model page shows the MLmodel and files): the version's download URI is resolved as
+``models:/<name>/<version>`` is everywhere (``wayline.artifacts.uris``), then served with the same
+path checks, content types and headers. It too answers on the plain and the ``/ajax-api/2.0/mlflow``
+prefixes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from starlette.routing import Router
 from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
 from wayline.artifacts.paths import join_relative, proxy_path, safe_relative_path
 from wayline.artifacts.repository import ArtifactRepository, artifact_name
+from wayline.artifacts.uris import version_location
+from wayline.errors import WaylineError
 from wayline.protocol import missing_parameter, run_id_of
 from wayline.server.artifact_routes import (
     _download_headers,
@@ -40,9 +46,14 @@ from wayline.server.artifact_routes import (
     destination_repository,
 )
 from wayline.server.settings import ServerSettings
+from wayline.store.registry import RegistryStore
 from wayline.store.tracking import TrackingStore
 
 UI_ARTIFACT_URLS = ("/get-artifact", "/ajax-api/2.0/mlflow/get-artifact")
+MODEL_VERSION_ARTIFACT_URLS = (
+    "/model-versions/get-artifact",
+    "/ajax-api/2.0/mlflow/model-versions/get-artifact",
+)
 
 # MLflow's list (mlflow.utils.mime_type_utils): served as text/plain whatever mimetypes says.
 TEXT_EXTENSIONS = frozenset(
@@ -107,13 +118,44 @@ def artifact_endpoint(
             raise missing_parameter("path")
         path = safe_relative_path(values["path"])
         run = await run_in_threadpool(store.get_run, run_id)
-        repo, prefix = await run_in_threadpool(_run_location, run.info.artifact_uri, destination)
-        relative = join_relative(prefix, path)
-        if repo is destination:  # the proxy's own files (digest records…) are no run's
-            relative = proxy_path(relative)
-        return await _send(repo, relative)
+        return await _send_under(run.info.artifact_uri, path, destination)
 
     return get_artifact
+
+
+async def _send_under(
+    root_uri: str, relative: str, destination: ArtifactRepository | None
+) -> Response:
+    """The file ``relative`` under the artifact root ``root_uri``."""
+    repo, prefix = await run_in_threadpool(_run_location, root_uri, destination)
+    full = join_relative(prefix, relative)
+    if repo is destination:  # the proxy's own files (digest records…) belong to nobody
+        full = proxy_path(full)
+    return await _send(repo, full)
+
+
+def model_version_artifact_endpoint(
+    store: TrackingStore, destination: ArtifactRepository | None
+) -> Callable[[Request], Awaitable[Response]]:
+    """``GET /model-versions/get-artifact?name=&version=&path=`` over ``store`` (which must
+    also be a registry store); ``destination`` as for ``artifact_endpoint``."""
+
+    async def get_model_version_artifact(request: Request) -> Response:
+        values = request.query_params
+        for required in ("name", "version"):
+            if not values.get(required):
+                raise missing_parameter(required)
+        if "path" not in values:
+            raise missing_parameter("path")
+        path = safe_relative_path(values["path"])
+        if not isinstance(store, RegistryStore):
+            raise WaylineError("This server's store has no model registry.", "NOT_IMPLEMENTED")
+        root, prefix = await run_in_threadpool(
+            version_location, values["name"], values["version"], store
+        )
+        return await _send_under(root, join_relative(prefix, path), destination)
+
+    return get_model_version_artifact
 
 
 def add_ui_routes(router: Router, store: TrackingStore, settings: ServerSettings) -> None:
@@ -124,6 +166,16 @@ def add_ui_routes(router: Router, store: TrackingStore, settings: ServerSettings
     endpoint = artifact_endpoint(store, destination)
     for url in UI_ARTIFACT_URLS:
         router.add_route(url, endpoint, methods=["GET"])
+    version_endpoint = model_version_artifact_endpoint(store, destination)
+    for url in MODEL_VERSION_ARTIFACT_URLS:
+        router.add_route(url, version_endpoint, methods=["GET"])
 
 
-__all__ = ["UI_ARTIFACT_URLS", "add_ui_routes", "artifact_endpoint", "ui_media_type"]
+__all__ = [
+    "MODEL_VERSION_ARTIFACT_URLS",
+    "UI_ARTIFACT_URLS",
+    "add_ui_routes",
+    "artifact_endpoint",
+    "model_version_artifact_endpoint",
+    "ui_media_type",
+]

@@ -35,6 +35,7 @@ from wayline.models.flavor import (
 )
 from wayline.models.model import Model, ModelInfo
 from wayline.models.signature import ModelSignature
+from wayline.sklearn.fast_path import names_free_twin, plain_rows
 from wayline.sklearn.serialization import (
     SERIALIZATION_FORMAT_CLOUDPICKLE,
     SERIALIZATION_FORMAT_PICKLE,
@@ -59,6 +60,10 @@ class _SklearnModelWrapper:
 
     def __init__(self, sklearn_model: Any) -> None:
         self.sklearn_model = sklearn_model
+        names = getattr(sklearn_model, "feature_names_in_", None)
+        self._names = None if names is None else [str(n) for n in names]
+        # Per predict method: the array-taking twin (fast_path.py), None where it does not hold.
+        self._twins: dict[str, Any] = {}
         for name in (*_PREDICT_METHODS[1:], "score"):
             if hasattr(sklearn_model, name):
                 setattr(self, name, self._calling(name))
@@ -82,6 +87,12 @@ class _SklearnModelWrapper:
                 f"predict_method {method!r} is not available for this model; choose one of "
                 f"{[m for m in _PREDICT_METHODS if hasattr(self.sklearn_model, m)]}."
             )
+        if self._names is not None and (rows := plain_rows(data, self._names)) is not None:
+            if method not in self._twins:
+                self._twins[method] = names_free_twin(self.sklearn_model, method)
+            twin = self._twins[method]
+            if twin is not None:
+                return getattr(twin, method)(rows)
         return getattr(self.sklearn_model, method)(data)
 
 
@@ -174,6 +185,8 @@ def log_model(
     step: int = 0,
     name: str | None = None,
     skops_trusted_types: list[str] | None = None,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log a scikit-learn model as a LoggedModel of the active run; returns its info.
 
@@ -201,7 +214,17 @@ def log_model(
             skops_trusted_types=skops_trusted_types,
         )
 
-    return log_flavor_model(save, name, artifact_path, params, tags, model_type, step)
+    return log_flavor_model(
+        save,
+        name,
+        artifact_path,
+        params,
+        tags,
+        model_type,
+        step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
+    )
 
 
 def _load_file(file: str, conf: dict[str, Any]) -> Any:

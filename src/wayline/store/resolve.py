@@ -10,16 +10,16 @@ import os
 import threading
 
 from wayline.errors import WaylineError
-from wayline.store.tracking import TrackingStore
+from wayline.store.backend import Store
 
-_stores: dict[tuple[str, str | None], TrackingStore] = {}
+_stores: dict[tuple[str, str | None], Store] = {}
 _lock = threading.Lock()
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "mysql")
 
 
-def tracking_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
-    """The tracking store for ``uri``, built once and then reused.
+def tracking_store(uri: str, artifact_root: str | None = None) -> Store:
+    """The store for ``uri`` (tracking and model registry), built once and then reused.
 
     ``sqlite:///path.db``, ``postgresql://…`` (psycopg 3) and ``mysql://…`` (PyMySQL) give a
     SQL store; ``artifact_root`` is where its new experiments keep artifacts. It truncates
@@ -78,7 +78,7 @@ def _absolute_root(root: str | None) -> str | None:
     return os.path.abspath(os.path.expanduser(root))
 
 
-def _build(uri: str, artifact_root: str | None) -> TrackingStore:
+def _build(uri: str, artifact_root: str | None) -> Store:
     scheme = _scheme(uri)
     if scheme in _SQL_SCHEMES:
         from wayline.store.sql.store import SqlStore

@@ -35,6 +35,8 @@ from wayline.tracking.async_logging import RunOperations, logger_for
 from wayline.tracking.batching import chunk_batch
 from wayline.tracking.client_artifacts import ArtifactsClient
 from wayline.tracking.client_models import LoggedModelsClient
+from wayline.tracking.client_registry import RegistryClient
+from wayline.tracking.client_webhooks import WebhooksClient
 from wayline.tracking.uri import async_logging_default, get_tracking_uri
 from wayline.tracking.values import metric_value, param_value, tag_value
 
@@ -59,9 +61,11 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class Client(ArtifactsClient, LoggedModelsClient):
+class Client(ArtifactsClient, LoggedModelsClient, RegistryClient, WebhooksClient):
     """Low-level access to a tracking store: experiments, runs, metrics, params, tags,
-    artifacts (see ``client_artifacts``) and logged models (see ``client_models``).
+    artifacts (see ``client_artifacts``), logged models (see ``client_models``) and the model
+    registry (see ``client_registry``, ``client_webhooks``; ``registry_uri`` defaults to the
+    tracking URI).
 
     Example::
 
@@ -73,11 +77,15 @@ class Client(ArtifactsClient, LoggedModelsClient):
         client.set_terminated(run.info.run_id)
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         from wayline.store.resolve import tracking_store  # imports SQLAlchemy: only when used
 
         self._tracking_uri = tracking_uri or get_tracking_uri()
         self._store: TrackingStore = tracking_store(self._tracking_uri)
+        self._registry_uri = registry_uri or self._tracking_uri
+        self._registry_store: TrackingStore = (
+            tracking_store(registry_uri) if registry_uri else self._store
+        )
 
     @property
     def tracking_uri(self) -> str:
@@ -86,6 +94,10 @@ class Client(ArtifactsClient, LoggedModelsClient):
     @property
     def store(self) -> TrackingStore:
         return self._store
+
+    @property
+    def registry_uri(self) -> str:
+        return self._registry_uri
 
     # ------------------------------------------------------------------ experiments
     def create_experiment(

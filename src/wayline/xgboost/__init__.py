@@ -138,6 +138,8 @@ def log_model(
     tags: dict[str, Any] | None = None,
     model_type: str | None = None,
     step: int = 0,
+    registered_model_name: str | None = None,
+    await_registration_for: int = 300,
     **kwargs: Any,
 ) -> ModelInfo:
     """Log an XGBoost model as a LoggedModel of the active run; returns its info.
@@ -164,7 +166,17 @@ def log_model(
             **kwargs,
         )
 
-    return log_flavor_model(save, name, artifact_path, params, tags, model_type, step)
+    return log_flavor_model(
+        save,
+        name,
+        artifact_path,
+        params,
+        tags,
+        model_type,
+        step,
+        registered_model_name=registered_model_name,
+        await_registration_for=await_registration_for,
+    )
 
 
 def _load(model_dir: str, conf: dict[str, Any]) -> Any:

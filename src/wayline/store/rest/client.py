@@ -10,7 +10,9 @@ the mapping names no username or password, it looks in MLflow's credentials file
 ``~/.mlflow/credentials`` (``$HOME`` taken from the mapping).
 
 Every request identifies the client (spec §1.5): ``User-Agent: wayline-python-client/<version>``
-and ``X-MLflow-Client-Version`` with the MLflow protocol version Wayline speaks.
+and ``X-MLflow-Client-Version`` with the MLflow protocol version Wayline speaks, and the user it
+acts for: ``X-Wayline-User`` (``store.registry.current_user()``, percent-encoded), which a Wayline
+server names in the registry's audit trail when no Basic-auth user is given.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from wayline.errors import InvalidParameter, WaylineError
 from wayline.protocol import JsonDict, Route, encode_query, encode_request, expand_path, urls
 from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION, load_json
+from wayline.store.registry import current_user
 
 # Writes MLflow's client may resend after a 5xx or a dropped connection, because replaying them
 # is harmless (spec §1.4). Every other POST is retried only when the server never processed it.
@@ -79,6 +83,11 @@ _CODE_BY_STATUS = {
 }
 
 _BODY_EXCERPT = 500
+
+USER_HEADER = "X-Wayline-User"
+# Characters a user name keeps as they are in the header; others are percent-encoded (header
+# values are ASCII) and the server decodes them.
+_USER_SAFE = "@._-+~!$&'()*,;=:"
 
 
 CREDENTIALS_SECTION = "mlflow"
@@ -323,6 +332,8 @@ class RestClient:
         FinalizeLoggedModel's ``model_id`` from the body, not the path.
         """
         http = self._http()
+        # Per request, not per client: the acting user is a context variable.
+        user = {USER_HEADER: quote(current_user(), safe=_USER_SAFE)}
         try:
             url = self.url(route)
             if route.path_fields:
@@ -330,7 +341,7 @@ class RestClient:
             if route.method == "GET":
                 values = {k: v for k, v in values.items() if k not in route.path_fields}
                 params = tuple(encode_query(route, values))
-                return http.build_request("GET", url, params=params)
+                return http.build_request("GET", url, params=params, headers=user)
             body = json.dumps(encode_request(route, values), separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             # A value of the wrong type (a string metric value, say) cannot be encoded; report
@@ -340,7 +351,7 @@ class RestClient:
             route.method,
             url,
             content=body.encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **user},
         )
 
     def call(self, route: Route, values: Mapping[str, Any]) -> JsonDict:
@@ -391,6 +402,7 @@ class RestClient:
 
 __all__ = [
     "RETRY_SAFE_ROUTES",
+    "USER_HEADER",
     "RestClient",
     "RestSettings",
     "auth_headers",

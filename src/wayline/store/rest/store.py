@@ -1,4 +1,5 @@
-"""``RestStore``: the tracking store over HTTP, against a Wayline or MLflow tracking server.
+"""``RestStore``: the store (tracking and model registry) over HTTP, against a Wayline or MLflow
+tracking server.
 
 Every method is one request built from the protocol's route table and answered through the
 protocol's decoders, so the JSON this store sends is exactly what the server's routes read.
@@ -38,21 +39,22 @@ from wayline.protocol import (
     decode_run_info,
     route,
 )
+from wayline.store.backend import Store
 from wayline.store.rest.client import RestClient, RestSettings
 from wayline.store.rest.logged_models import LoggedModelsRest
-from wayline.store.tracking import (
-    BULK_INTERVAL_MAX_RESULTS,
-    SEARCH_MAX_RESULTS_DEFAULT,
-    TrackingStore,
-)
+from wayline.store.rest.registry import RegistryRest
+from wayline.store.tracking import BULK_INTERVAL_MAX_RESULTS, SEARCH_MAX_RESULTS_DEFAULT
 from wayline.validation import validate_experiment_name
 
 # Page size used to walk a whole metric history, as MLflow's client does.
 METRIC_HISTORY_PAGE = 25000
 
 
-class RestStore(LoggedModelsRest, TrackingStore):
-    """Tracking store that forwards every call to a tracking server at ``base_url``.
+class RestStore(LoggedModelsRest, RegistryRest, Store):
+    """Store that forwards every call to a tracking server at ``base_url``.
+
+    Every request names the acting user (``X-Wayline-User``, from ``current_user()``), which a
+    Wayline server records in the registry's audit trail.
 
     Example::
 

@@ -1,25 +1,37 @@
-"""``SqlStore``: the tracking store on SQLite, PostgreSQL or MySQL/MariaDB.
+"""``SqlStore``: the tracking and registry store on SQLite, PostgreSQL or MySQL/MariaDB.
 
 The class only composes the parts; each family of operations lives in its own module
-(experiments, runs, values and metrics, inputs, logged models) as a mixin over ``SqlBase``.
+(experiments, runs, values and metrics, inputs, logged models, registered models, model
+versions, the registry's audit trail, webhooks) as a mixin over ``SqlBase``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from wayline.store.backend import Store
+from wayline.store.sql.audit import AuditMixin
 from wayline.store.sql.experiments import ExperimentsMixin
 from wayline.store.sql.inputs import InputsMixin
 from wayline.store.sql.logged_models import LoggedModelsMixin
+from wayline.store.sql.model_versions import ModelVersionsMixin
+from wayline.store.sql.registry import RegisteredModelsMixin
 from wayline.store.sql.runs import RunsMixin
 from wayline.store.sql.values import ValuesMixin
-from wayline.store.tracking import TrackingStore
 
 
 class SqlStore(
-    ExperimentsMixin, RunsMixin, ValuesMixin, InputsMixin, LoggedModelsMixin, TrackingStore
+    ExperimentsMixin,
+    RunsMixin,
+    ValuesMixin,
+    InputsMixin,
+    LoggedModelsMixin,
+    RegisteredModelsMixin,
+    ModelVersionsMixin,
+    AuditMixin,
+    Store,
 ):
-    """Tracking store on a SQL database.
+    """Tracking and registry store on a SQL database.
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///wayline.db``, ``postgresql://u@host/db``,
     ``mysql://u@host/db``); an empty database gets the schema and the Default experiment.
@@ -28,6 +40,9 @@ class SqlStore(
     limit (6000/8000 characters) is truncated to it, as MLflow's store does, unless
     ``truncate_long_values`` is False: then it is refused with InvalidParameter.
     ``engine_options`` go to ``sqlalchemy.create_engine`` (pool sizes, for instance).
+    Registry writes are recorded in the audit trail as ``current_user()``; after they commit,
+    their webhook events go to a ``WebhookDispatcher`` started on first need (``close`` stops
+    it).
 
     Example::
 

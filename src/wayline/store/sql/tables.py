@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -304,4 +305,168 @@ run_model_outputs = Table(
     Column("step", BigInteger, primary_key=True),
     Index(None, "model_id"),
     **CLUSTERED,
+)
+
+# ---------------------------------------------------------------- model registry
+# Registered models are keyed by name, as in MLflow: versions, tags and aliases carry the name,
+# so a version search filters and orders on its own table. A rename updates the key and the
+# foreign keys cascade it (ON UPDATE CASCADE). MySQL limits index keys to 3072 bytes, so names
+# are bounded (256 characters: 1024 bytes in utf8mb4).
+# ``next_version`` is the number the next version gets: it only grows, so a deleted version's
+# number is never handed out again, and it is read and bumped under the model row's lock.
+# ``model_uid`` identifies the model across renames; the audit trail's rows carry it too.
+MAX_REGISTERED_MODEL_NAME_LENGTH = 256
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), primary_key=True),
+    Column("model_uid", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", MediumText),
+    Column("user_id", String(256)),
+    Column("next_version", Integer, nullable=False),
+    Index(None, "last_updated_time"),
+    **MYSQL,
+)
+
+
+def _registered_model_fk() -> ForeignKey:
+    return ForeignKey("registered_models.name", ondelete="CASCADE", onupdate="CASCADE")
+
+
+# Tag values hold up to 100,000 characters (prompt templates): too long for a b-tree entry on
+# PostgreSQL, so tag tables index the key only; a key's rows are few enough to filter.
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column(
+        "name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), _registered_model_fk(), primary_key=True
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", MediumText, nullable=False),
+    Index(None, "key"),
+    **CLUSTERED,
+)
+
+# ``storage_location`` is where the version's files are when that is not ``source`` itself (the
+# logged model's artifact location for ``models:/m-...`` sources), as in MLflow.
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), _registered_model_fk(), primary_key=True
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", MediumText),
+    Column("user_id", String(256)),
+    Column("current_stage", String(20), nullable=False),
+    Column("source", String(1000), nullable=False),
+    Column("storage_location", String(2000)),
+    Column("run_id", String(32)),
+    Column("run_link", String(1000)),
+    Column("status", String(20), nullable=False),
+    Column("status_message", String(1000)),
+    Column("model_id", String(34)),
+    # The search's default order and its other filters and orders (search-syntax.md §5).
+    Index(None, "last_updated_time", "name", "version"),
+    Index(None, "creation_time"),
+    Index(None, "run_id"),
+    Index(None, "model_id"),
+    Index(None, "source", mysql_length={"source": 200}),
+    **MYSQL,
+)
+
+
+def _model_version_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    )
+
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", MediumText, nullable=False),
+    _model_version_fk(),
+    Index(None, "key"),
+    **CLUSTERED,
+)
+
+# An alias belongs to the version it points at: deleting the version deletes it (the store
+# records that in the audit trail first), renaming the model renames it.
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), primary_key=True),
+    Column("alias", String(256), primary_key=True),
+    Column("version", Integer, nullable=False),
+    _model_version_fk(),
+    Index(None, "name", "version"),
+    **CLUSTERED,
+)
+
+# The audit trail (beyond MLflow): one row per change, never updated except that a rename
+# moves the model's rows (found by ``model_uid``) to the new name, so a model's history is one
+# index range. It has no foreign key: it outlives the model.
+registry_changes = Table(
+    "registry_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("user", String(256), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("name", String(MAX_REGISTERED_MODEL_NAME_LENGTH), nullable=False),
+    Column("model_uid", String(32), nullable=False),
+    Column("version", Integer),
+    Column("before", MediumText, nullable=False),
+    Column("after", MediumText, nullable=False),
+    Index(None, "name", "id"),
+    Index(None, "model_uid"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# ``events`` is a JSON list of "entity.action" strings; the few webhooks there are are read
+# whole and matched in Python.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("description", MediumText),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text, nullable=False),
+    Column("secret", String(1000)),
+    Column("status", String(20), nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Index(None, "creation_timestamp"),
+    **MYSQL,
+)
+
+# One row per delivery attempt. No foreign key: a delivery finishing after its webhook was
+# deleted is simply recorded (and deleting a webhook deletes its log).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("webhook_id", String(36), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("response_status", Integer),
+    Column("error_message", Text),
+    Index(None, "webhook_id", "timestamp"),
+    **MYSQL,
 )

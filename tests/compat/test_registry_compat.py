@@ -1,0 +1,202 @@
+"""The model and prompt registry with MLflow 3.18's own client, against MLflow and Wayline.
+
+``registry_scenario.py`` runs the whole registry flow through the real ``mlflow`` client (log and
+register models, versions from runs:/ and models:/ URIs, tags, descriptions, aliases and
+``models:/name@alias`` loading, stages with archive_existing_versions, latest versions, searches
+with filters, order and paging, rename, download URIs, deletes, errors, prompts) against
+``mlflow server`` (the reference) and against ``wayline server`` on SQLite, PostgreSQL and
+MariaDB; every section must come out equal (ids and timestamps normalised away).
+
+The machinery (MLflow's venv, server processes) is ``test_mlflow_client``'s; servers start once
+per module and all scenarios run side by side.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat.test_mlflow_client import (  # the fixture is used by name below
+    MLFLOW_SERVER_ENV,
+    SCENARIO_TIMEOUT_S,
+    _Server,
+    _tail,
+    _wayline_server_flags,
+    mlflow_python,  # noqa: F401
+)
+
+pytestmark = pytest.mark.compat
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = HERE / "registry_scenario.py"
+SECTIONS = ["register", "crud", "search", "prompts"]
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgresql),
+    pytest.param("mysql", marks=pytest.mark.mysql),
+]
+REFERENCE = "mlflow"
+
+# Where Wayline answers differently on purpose: (section, key) -> why. Such keys must still
+# differ (a stale entry fails the test); every other key of the section must be equal.
+INTENDED_DIFFERENCES: dict[tuple[str, str], str] = {}
+
+Document = dict[str, Any]
+
+
+class _Scenario:
+    """One run of registry_scenario.py in MLflow's venv: started now, read by ``document``."""
+
+    def __init__(self, python: str, url: str, workdir: Path, label: str) -> None:
+        self._out = workdir / f"registry-{label}.json"
+        self._stderr = workdir / f"registry-{label}.stderr"
+        self._what = f"registry scenario (mlflow client -> {label})"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WAYLINE_"))}
+        env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a server error is an answer, not a wait
+        # A working directory of its own: runs side by side must not share local files.
+        run_dir = workdir / f"cwd-{label}"
+        run_dir.mkdir()
+        command = [python, str(SCENARIO), "--tracking-uri", url, "--out", str(self._out)]
+        with self._stderr.open("wb") as err:
+            self._process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=run_dir
+            )
+
+    def document(self) -> Document:
+        try:
+            code = self._process.wait(SCENARIO_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            pytest.fail(f"{self._what} ran over {SCENARIO_TIMEOUT_S}s:\n{_tail(self._stderr)}")
+        if code != 0:
+            pytest.fail(f"{self._what} exited {code}:\n{_tail(self._stderr)}")
+        document: Document = json.loads(self._out.read_text())
+        return document
+
+
+def _selected_backends(session: pytest.Session) -> list[str]:
+    backends = []
+    for item in session.items:
+        if Path(item.path) != Path(__file__) or not hasattr(item, "callspec"):
+            continue
+        backend = item.callspec.params.get("backend")
+        if backend and backend not in backends:
+            backends.append(backend)
+    return backends
+
+
+class _Runs:
+    """Servers and scenario documents: the reference and each selected Wayline backend."""
+
+    def __init__(self, request: pytest.FixtureRequest, python: str, workdir: Path) -> None:
+        self._request, self._python, self._workdir = request, python, workdir
+        self.servers: dict[str, _Server] = {}
+        self.scenarios: dict[str, _Scenario] = {}
+        self.problems: dict[str, BaseException] = {}
+
+    def start(self, labels: list[str]) -> None:
+        for label in labels:
+            try:
+                self.servers[label] = self._server(label)
+            except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
+                self.problems[label] = exc
+        for label, server in self.servers.items():
+            try:
+                self.scenarios[label] = _Scenario(self._python, server.url, self._workdir, label)
+            except (Exception, pytest.fail.Exception) as exc:
+                self.problems[label] = exc
+
+    def document(self, label: str) -> Document:
+        if label in self.problems:
+            raise self.problems[label]
+        return self.scenarios[label].document()
+
+    def _server(self, label: str) -> _Server:
+        root = self._workdir / f"server-{label}"
+        root.mkdir()
+        if label == REFERENCE:
+            command = [str(Path(self._python).parent / "mlflow"), "server", "--workers", "1"]
+            command += ["--backend-store-uri", f"sqlite:///{root}/mlflow.db"]
+            command += ["--artifacts-destination", str(root / "artifacts")]
+            return _Server(command, root, MLFLOW_SERVER_ENV)
+        make_database = self._request.getfixturevalue("make_session_database")
+        command = [sys.executable, "-c", "from wayline.cli.main import cli; cli()", "server"]
+        command += ["--backend-store-uri", make_database(label.removeprefix("wayline-"))]
+        if "--artifacts-destination" in _wayline_server_flags():
+            command += ["--artifacts-destination", str(root / "artifacts")]
+        return _Server(command, root)
+
+
+@pytest.fixture(scope="module")
+def runs(
+    request: pytest.FixtureRequest,
+    mlflow_python: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], Document]]:
+    """``runs(label)``: the scenario document of the reference or of ``wayline-<backend>``."""
+    found = _Runs(request, mlflow_python, tmp_path_factory.mktemp("registry-compat"))
+    labels = [REFERENCE, *(f"wayline-{b}" for b in _selected_backends(request.session))]
+    try:
+        found.start(labels)
+        cache: dict[str, Document] = {}
+
+        def document(label: str) -> Document:
+            if label not in cache:
+                cache[label] = found.document(label)
+            return cache[label]
+
+        yield document
+    finally:
+        for server in found.servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def reference(runs: Callable[[str], Document]) -> Document:
+    return runs(REFERENCE)
+
+
+def _compare(section: str, got: Document, expected: Document, what: str) -> None:
+    want, have = expected.get(section), got.get(section)
+    listed = [key for (name, key) in INTENDED_DIFFERENCES if name == section]
+    if listed and isinstance(want, dict) and isinstance(have, dict):
+        fixed = [key for key in listed if key in want and want.get(key) == have.get(key)]
+        if fixed:
+            pytest.fail(f"{section}: {fixed} now match MLflow: remove them", pytrace=False)
+        want = {k: v for k, v in want.items() if k not in listed}
+        have = {k: v for k, v in have.items() if k not in listed}
+    if have == want:
+        return
+    diff = difflib.unified_diff(
+        json.dumps(want, indent=1, sort_keys=True).splitlines(),
+        json.dumps(have, indent=1, sort_keys=True).splitlines(),
+        fromfile=f"{section}: mlflow client on mlflow server",
+        tofile=f"{section}: {what}",
+        lineterm="",
+    )
+    pytest.fail("\n".join(diff), pytrace=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("section", SECTIONS)
+def test_registry_on_wayline_server(
+    section: str, backend: str, reference: Document, runs: Callable[[str], Document]
+) -> None:
+    got = runs(f"wayline-{backend}")
+    _compare(section, got, reference, f"mlflow client on wayline server ({backend})")
+
+
+def test_reference_registry_sections_all_ran(reference: Document) -> None:
+    """The reference must be complete: a section failing there is a scenario bug."""
+    assert sorted(reference) == sorted(SECTIONS)
+    failed = {name: result for name, result in reference.items() if "failed" in result}
+    assert not failed
