@@ -373,3 +373,30 @@ def test_genai_public_names_are_curated_and_documented() -> None:
     for name in genai.__all__:
         obj = getattr(genai, name)
         assert "Example::" in (obj.__doc__ or ""), f"wayline.genai.{name}"
+
+
+def test_the_client_has_mlflow_client_prompt_methods(db: str) -> None:
+    client = Client(db)
+    first = client.register_prompt("greet", "Hello {{name}}!", commit_message="v1")
+    client.register_prompt("greet", "Hi {{name}}!", commit_message="v2", tags={"lang": "en"})
+    client.set_prompt_alias("greet", "production", first.version)
+
+    production = client.load_prompt("prompts:/greet@production")
+    assert production is not None
+    assert production.format(name="Ada") == "Hello Ada!"
+    latest = client.load_prompt("greet", version=2)
+    assert latest is not None and latest.tags == {"lang": "en"}
+    assert [p.name for p in client.search_prompts("name LIKE 'gr%'")] == ["greet"]
+    assert [v.version for v in client.search_prompt_versions("greet")] == [2, 1]
+
+    with wayline.start_run() as run:
+        client.link_prompt_versions_to_run(run.info.run_id, [first, first])
+    linked = Client(db).get_run(run.info.run_id).data.tags["mlflow.linkedPrompts"]
+    assert json.loads(linked) == [{"name": "greet", "version": "1"}]
+
+    client.delete_prompt_alias("greet", "production")
+    assert client.load_prompt("prompts:/greet@production", allow_missing=True) is None
+    client.delete_prompt_version("greet", 2)
+    client.delete_prompt_version("greet", 1)
+    client.delete_prompt("greet")
+    assert client.get_prompt("greet") is None

@@ -35,6 +35,7 @@ from wayline.tracking.async_logging import RunOperations, logger_for
 from wayline.tracking.batching import chunk_batch
 from wayline.tracking.client_artifacts import ArtifactsClient
 from wayline.tracking.client_models import LoggedModelsClient
+from wayline.tracking.client_prompts import PromptsClient
 from wayline.tracking.client_registry import RegistryClient
 from wayline.tracking.client_webhooks import WebhooksClient
 from wayline.tracking.uri import async_logging_default, get_tracking_uri
@@ -61,11 +62,11 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class Client(ArtifactsClient, LoggedModelsClient, RegistryClient, WebhooksClient):
+class Client(ArtifactsClient, LoggedModelsClient, RegistryClient, WebhooksClient, PromptsClient):
     """Low-level access to a tracking store: experiments, runs, metrics, params, tags,
     artifacts (see ``client_artifacts``), logged models (see ``client_models``) and the model
-    registry (see ``client_registry``, ``client_webhooks``; ``registry_uri`` defaults to the
-    tracking URI).
+    registry and prompts (see ``client_registry``, ``client_webhooks``, ``client_prompts``;
+    ``registry_uri`` defaults to the tracking URI).
 
     Example::
 
