@@ -389,21 +389,31 @@ def test_flush_times_out_and_close_stops_the_worker(
 ) -> None:
     receiver.fail_first = 100
     source.add(receiver.url)
+    others = set(threading.enumerate())  # other tests' stores may have workers of their own
     dispatcher = WebhookDispatcher(source, WebhookSettings(0.5, 3, 5.0, True))
     dispatcher.emit(CREATED, {"name": "m"})
     assert not dispatcher.flush(0.3)  # the retry waits 5 s
     dispatcher.close()
-    assert not any(t.name == "wayline-webhooks" and t.is_alive() for t in threading.enumerate())
+    assert not _workers_besides(others)
     dispatcher.emit(CREATED, {"name": "late"})  # ignored after close
     assert len(receiver.requests) == 1
     dispatcher.close()  # twice is fine
 
 
 def test_no_thread_until_the_first_event(source: MemorySource) -> None:
+    others = set(threading.enumerate())
     dispatcher = WebhookDispatcher(source, FAST)
     assert dispatcher.flush(0)
     dispatcher.close()
-    assert not any(t.name == "wayline-webhooks" for t in threading.enumerate())
+    assert not _workers_besides(others)
+
+
+def _workers_besides(others: set[threading.Thread]) -> list[threading.Thread]:
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name == "wayline-webhooks" and t.is_alive() and t not in others
+    ]
 
 
 def test_settings_from_environment() -> None:
