@@ -10,6 +10,7 @@ Nothing heavy is imported at module level: ``wayline --help`` must stay fast.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -70,7 +71,8 @@ def _reexec_in_env(model_dir: str, env_manager: str, argv: list[str]) -> None:
     from wayline.serving.envs import prepare_environment
 
     python = prepare_environment(model_dir, env_manager)
-    command = [str(python), "-c", "from wayline.cli.main import cli; cli()", *argv]
+    entry = "import gc; gc.disable(); from wayline.cli.main import cli; cli()"
+    command = [str(python), "-c", entry, *argv]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
@@ -163,6 +165,7 @@ def serve(
     """
     from wayline.serving.settings import ScoringSettings
 
+    gc.disable()  # until the model is loaded: see serving.app.freeze_heap
     _check_local(model_uri)
     settings = ScoringSettings(
         timeout_s=timeout,
@@ -204,6 +207,7 @@ def _run_server(model_uri: str, settings: Any, host: str, port: int, workers: in
         return
     # Workers are separate processes building the app from the environment they inherit; the
     # model is downloaded once here rather than by each of them.
+    gc.enable()  # this process only supervises: it loads no model
     os.environ[MODEL_URI_ENV] = _local_model(model_uri)
     os.environ.update(settings.to_env())
     uvicorn.run(
