@@ -1,22 +1,24 @@
 """Artifact throughput through a tracking server's proxy: run by hand, prints one JSON line.
 
-Each target is a client against a fresh server (SQLite store, ``--artifacts-destination`` in a
-temporary directory) started for it and stopped after it:
+Each target is a client against its own fresh server (SQLite store, ``--artifacts-destination``
+in a temporary directory), all started before the transfers and stopped after them:
 
 * ``mlflow-1worker``: MLflow 3.18's client against ``mlflow server --workers 1``;
 * ``mlflow-default``: MLflow's client against ``mlflow server`` (its default four workers);
 * ``mlflow-client-wayline``: MLflow's client against ``wayline server``;
 * ``wayline``: Wayline's client against ``wayline server``.
 
-For each, one run receives: ``--files`` small files (1-4 KiB, 1,000 by default) with one
-``log_artifacts`` of their directory (``dir_*``), the same files with one ``log_artifact`` call
-each (``calls_*``), then one ``--big-mib`` file (1 GiB by default) uploaded with
-``log_artifact`` (``big_upload_*``) and downloaded with ``download_artifacts``
-(``big_download_*``). Every transfer is checked (count and sizes) after it is timed. The JSON
-line holds each target's figures and ``ratios``: a Wayline target's throughput over MLflow's
-(>1 = Wayline is faster), against both MLflow servers.
+Each target receives ``--files`` small files (1-4 KiB, 1,000 by default) with one
+``log_artifacts`` of their directory (``dir_*``) and with one ``log_artifact`` call each
+(``calls_*``). Then, ``--big-repeat`` rounds (3) in which the targets take turns in a rotated
+order, one ``--big-mib`` file (1 GiB by default) is uploaded with ``log_artifact``
+(``big_upload_*``) and downloaded with ``download_artifacts`` (``big_download_*``), each after a
+``sync``; a big figure is the median of the rounds, as the speed of this shared machine's page
+cache and disk drifts by 2x within minutes. Every transfer is checked (count and sizes) after it
+is timed. The JSON line holds each target's figures and ``ratios``: a Wayline target's
+throughput over MLflow's (>1 = Wayline is faster), against both MLflow servers.
 
-    python3 bench/artifacts.py                          # about 5 minutes here, 4 GiB of disk
+    python3 bench/artifacts.py                          # about 8 minutes here, 5 GiB of disk
     python3 bench/artifacts.py --files 200 --big-mib 64 # a quick smoke run
     python3 bench/artifacts.py --targets wayline,mlflow-1worker
 
@@ -35,6 +37,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +70,12 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - start
 
 
+def _settle() -> None:
+    """Write back what earlier transfers left in the page cache, then let the disk rest."""
+    os.sync()
+    time.sleep(1.0)
+
+
 def _tree(folder: Path) -> dict[str, int]:
     return {
         str(path.relative_to(folder)): path.stat().st_size
@@ -76,50 +85,51 @@ def _tree(folder: Path) -> dict[str, int]:
 
 
 def worker(args: argparse.Namespace) -> None:
-    """Run the transfers with the client module ``args.client`` and print their figures."""
+    """Run one phase of transfers with the client module ``args.client``; print its figures.
+
+    ``small``: the small files, once per target. ``big``: one upload and one download of the
+    big file, each on a settled disk (the driver runs this phase ``--big-repeat`` times per
+    target, the targets taking turns).
+    """
     client_module = importlib.import_module(args.client)
     client = client_module.MlflowClient(tracking_uri=args.tracking_uri)
     experiment = client.create_experiment(f"artifacts-bench-{uuid.uuid4().hex[:8]}")
     run_id = client.create_run(experiment).info.run_id
     data = Path(args.data)
-    small = data / "small"
-    files = sorted(small.iterdir())
-    small_bytes = sum(f.stat().st_size for f in files)
-    big = data / "big.bin"
-    out = Path(args.workdir)
-
-    dir_s = _timed(lambda: client.log_artifacts(run_id, str(small), "dir"))
-    calls_s = _timed(lambda: [client.log_artifact(run_id, str(f), "calls") for f in files])
-    big_up_s = _timed(lambda: client.log_artifact(run_id, str(big), "big"))
-    downloaded: list[str] = []
-    big_down_s = _timed(
-        lambda: downloaded.append(client.download_artifacts(run_id, "big/big.bin", str(out)))
-    )
-
-    # Checked after the clock stops: every file arrived, whole.
-    listed = {f.path: f.file_size for f in client.list_artifacts(run_id, "dir")}
-    expected = {f"dir/{f.name}": f.stat().st_size for f in files}
-    assert listed == expected, "log_artifacts lost files"
-    assert len(client.list_artifacts(run_id, "calls")) == len(files), "log_artifact lost files"
-    assert Path(downloaded[0]).stat().st_size == big.stat().st_size, "short download"
-    n = len(files)
-    print(
-        json.dumps(
-            {
-                "client_version": str(getattr(client_module, "__version__", "?")),
-                "dir_s": round(dir_s, 3),
-                "dir_files_per_s": _rate(n, dir_s),
-                "dir_mb_per_s": _rate(small_bytes / MB, dir_s),
-                "calls_s": round(calls_s, 3),
-                "calls_files_per_s": _rate(n, calls_s),
-                "big_upload_s": round(big_up_s, 3),
-                "big_upload_mb_per_s": _rate(big.stat().st_size / MB, big_up_s),
-                "big_download_s": round(big_down_s, 3),
-                "big_download_mb_per_s": _rate(big.stat().st_size / MB, big_down_s),
-            }
-        ),
-        flush=True,
-    )
+    figures: dict[str, Any] = {"client_version": str(getattr(client_module, "__version__", "?"))}
+    if args.phase == "small":
+        small = data / "small"
+        files = sorted(small.iterdir())
+        small_bytes = sum(f.stat().st_size for f in files)
+        dir_s = _timed(lambda: client.log_artifacts(run_id, str(small), "dir"))
+        calls_s = _timed(lambda: [client.log_artifact(run_id, str(f), "calls") for f in files])
+        # Checked after the clock stops: every file arrived, whole.
+        listed = {f.path: f.file_size for f in client.list_artifacts(run_id, "dir")}
+        expected = {f"dir/{f.name}": f.stat().st_size for f in files}
+        assert listed == expected, "log_artifacts lost files"
+        assert len(client.list_artifacts(run_id, "calls")) == len(files), "log_artifact lost files"
+        n = len(files)
+        figures |= {
+            "dir_s": round(dir_s, 3),
+            "dir_files_per_s": _rate(n, dir_s),
+            "dir_mb_per_s": _rate(small_bytes / MB, dir_s),
+            "calls_s": round(calls_s, 3),
+            "calls_files_per_s": _rate(n, calls_s),
+        }
+    else:
+        big = data / "big.bin"
+        out = Path(args.workdir)
+        _settle()
+        up_s = _timed(lambda: client.log_artifact(run_id, str(big), "big"))
+        _settle()
+        downloaded: list[str] = []
+        down_s = _timed(
+            lambda: downloaded.append(client.download_artifacts(run_id, "big/big.bin", str(out)))
+        )
+        assert Path(downloaded[0]).stat().st_size == big.stat().st_size, "short download"
+        shutil.rmtree(out, ignore_errors=True)
+        figures |= {"big_upload_s": round(up_s, 3), "big_download_s": round(down_s, 3)}
+    print(json.dumps(figures), flush=True)
 
 
 # ---------------------------------------------------------------- driver
@@ -182,40 +192,86 @@ def _server_command(target: str, pythons: dict[str, str], workdir: Path, port: i
     return [wayline, "server", *store, *where, *listen]
 
 
-def run_target(target: str, pythons: dict[str, str], data: Path, work: Path) -> dict[str, Any]:
-    workdir = work / target
-    workdir.mkdir()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_file = workdir / "server.log"
-    env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    # `mlflow server` starts uvicorn (or gunicorn) by name: its venv's bin goes first on PATH.
-    server_env = {**env, "PATH": f"{Path(pythons['mlflow']).parent}{os.pathsep}{env['PATH']}"}
-    with log_file.open("wb") as output:
-        server = subprocess.Popen(
-            _server_command(target, pythons, workdir, port),
-            stdout=output,
-            stderr=output,
-            cwd=workdir,
-            env=server_env,
-            start_new_session=True,
-        )
-    try:
-        start_s = _wait_healthy(url, server, log_file)
-        client = "wayline" if target == "wayline" else "mlflow"
-        command = [pythons[client], str(Path(__file__).resolve()), "--worker", "--client", client]
-        command += ["--tracking-uri", url, "--data", str(data), "--workdir", str(workdir / "dl")]
-        log(f"[{target}] server up in {start_s:.1f}s; transferring")
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+class Target:
+    """One target's server, started for the whole run and stopped after it."""
+
+    def __init__(self, name: str, pythons: dict[str, str], work: Path) -> None:
+        self.name = name
+        self.pythons = pythons
+        self.workdir = work / name
+        self.workdir.mkdir()
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+        self.env.pop("MLFLOW_TRACKING_URI", None)
+        self.log_file = self.workdir / "server.log"
+        # `mlflow server` starts uvicorn (or gunicorn) by name: its venv's bin goes first.
+        path = f"{Path(pythons['mlflow']).parent}{os.pathsep}{self.env['PATH']}"
+        port = int(self.url.rsplit(":", 1)[1])
+        with self.log_file.open("wb") as output:
+            self.server = subprocess.Popen(
+                _server_command(name, pythons, self.workdir, port),
+                stdout=output,
+                stderr=output,
+                cwd=self.workdir,
+                env={**self.env, "PATH": path},
+                start_new_session=True,
+            )
+
+    def wait(self) -> None:
+        start_s = _wait_healthy(self.url, self.server, self.log_file)
+        log(f"[{self.name}] server up in {start_s:.1f}s")
+
+    def run(self, phase: str, data: Path) -> dict[str, Any]:
+        client = "wayline" if self.name == "wayline" else "mlflow"
+        command = [self.pythons[client], str(Path(__file__).resolve()), "--worker"]
+        command += ["--client", client, "--tracking-uri", self.url, "--phase", phase]
+        command += ["--data", str(data), "--workdir", str(self.workdir / "dl")]
+        done = subprocess.run(command, capture_output=True, text=True, env=self.env, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"{target} worker failed:\n{done.stderr[-4000:]}")
+            raise RuntimeError(f"{self.name} worker failed:\n{done.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        log(f"[{target}] {result}")
+        log(f"[{self.name}] {phase}: {result}")
+        # A GiB per big run: gone before the next target's turn.
+        for folder, _, names in os.walk(self.workdir / "destination"):
+            for name in names:
+                if name == "big.bin":
+                    os.remove(os.path.join(folder, name))
         return result
+
+    def stop(self) -> None:
+        _stop(self.server)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run_targets(
+    names: list[str], pythons: dict[str, str], data: Path, work: Path, big_repeat: int
+) -> dict[str, dict[str, Any]]:
+    """Every target's figures. The big transfers take turns, in a rotated order each round,
+    so that a slow spell of this shared machine falls on all targets alike; each figure is
+    the median of the ``big_repeat`` rounds."""
+    targets = [Target(name, pythons, work) for name in names]
+    try:
+        for target in targets:
+            target.wait()
+        results = {t.name: t.run("small", data) for t in targets}
+        rounds: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
+        for turn in range(big_repeat):
+            for target in targets[turn % len(targets) :] + targets[: turn % len(targets)]:
+                rounds[target.name].append(target.run("big", data))
     finally:
-        _stop(server)
-        shutil.rmtree(workdir, ignore_errors=True)  # a GiB or two per target
+        for target in targets:
+            target.stop()
+    size_mb = (data / "big.bin").stat().st_size / MB
+    for name, runs in rounds.items():
+        for kind in ("upload", "download"):
+            times = [run[f"big_{kind}_s"] for run in runs]
+            median = statistics.median(times)
+            results[name] |= {
+                f"big_{kind}_s": round(median, 3),
+                f"big_{kind}_mb_per_s": _rate(size_mb, median),
+                f"big_{kind}_runs_s": times,
+            }
+    return results
 
 
 def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -251,7 +307,7 @@ def driver(args: argparse.Namespace) -> None:
         data = work / "data"
         log(f"writing {args.files} small files and a {args.big_mib} MiB file under {work}")
         _make_data(data, args.files, args.big_mib)
-        results = {target: run_target(target, pythons, data, work) for target in targets}
+        results = run_targets(targets, pythons, data, work, args.big_repeat)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(
@@ -275,7 +331,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--big-repeat", type=int, default=3, help="big transfers per target")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("small", "big"), help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--tracking-uri", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
