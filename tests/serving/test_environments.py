@@ -30,10 +30,14 @@ def test_wayline_is_installed_from_this_checkout() -> None:
 
 
 @pytest.mark.slow
-def test_serve_in_a_virtualenv(iris_model: str, iris: pd.DataFrame, tmp_path: Path) -> None:
+@pytest.mark.parametrize("manager", ["virtualenv", "uv"])
+def test_serve_in_a_model_environment(
+    manager: str, iris_model: str, iris: pd.DataFrame, tmp_path: Path
+) -> None:
     """Cold, this installs scikit-learn and Wayline's dependencies (about a minute with pip's
-    cache); the environment is kept in ~/.cache/wayline/envs, so later runs start at once."""
-    args = ["-m", iris_model, "--env-manager", "virtualenv"]
+    cache; uv, from the `uv` package of the dev extra, keeps a cache of its own); the
+    environment is kept in ~/.cache/wayline/envs, so later runs start at once."""
+    args = ["-m", iris_model, "--env-manager", manager]
     with serve_process(args, tmp_path) as server:
         body = {"dataframe_split": iris.iloc[[0]].to_dict(orient="split", index=False)}
         assert httpx.post(f"{server.url}/invocations", json=body).json() == {"predictions": [0]}
