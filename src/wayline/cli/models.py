@@ -68,11 +68,12 @@ def _local_model(model_uri: str) -> str:
 
 def _reexec_in_env(model_dir: str, env_manager: str, argv: list[str]) -> None:
     """Run this command again inside the model's environment (never returns)."""
-    from wayline.serving.envs import prepare_environment
+    from wayline.serving.envs import prepare_environment, serves_optimized
 
     python = prepare_environment(model_dir, env_manager)
     entry = "import gc; gc.disable(); from wayline.cli.main import cli; cli()"
-    command = [str(python), "-c", entry, *argv]
+    optimize = ["-OO"] if serves_optimized(model_dir) else []
+    command = [str(python), *optimize, "-c", entry, *argv]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
