@@ -56,15 +56,27 @@ wayline_python="$repo/.venv/bin/python"
 config="$cache/targets-$mode.json"
 if [ "$mode" = serving ]; then
   # W6: each client logs an iris LogisticRegression with its own <module>.sklearn.log_model and
-  # its own CLI serves it (for MLflow the harness's default: --env-manager local). Wayline is
-  # measured in this development venv and, as deployed, in the model's own environment
+  # its own CLI serves it (for MLflow the harness's default: --env-manager local, in its venv
+  # as `pip install mlflow` makes it). Wayline is measured three ways: in this development venv
+  # (whose torch, there for the pytorch tests, is imported by skops' scan of scikit-learn),
+  # as a user installs it (`pip install 'wayline[sklearn]'` into a venv of its own, kept in
+  # $cache/wayline-installed: delete it to rebuild), and in the model's own environment
   # (--env-manager virtualenv), which bench/serving.py builds first so the start is warm.
   "$wayline_python" "$here/serving.py" >&2
+  installed="$cache/wayline-installed"
+  if [ ! -x "$installed/bin/wayline" ]; then
+    uv=$("$wayline_python" -c "from uv import find_uv_bin; print(find_uv_bin())")
+    "$uv" venv -q --python "$wayline_python" "$installed"
+    # requests: the harness's W6 client.
+    "$uv" pip install -q --compile-bytecode --python "$installed/bin/python" -e "$repo[sklearn]" requests
+  fi
   serve="{bin}/wayline models serve -m {model_uri} -h 127.0.0.1 -p {port}"
   cat > "$config" <<EOF
 {"targets": [
   {"name": "mlflow-3.18.0", "python": "$mlflow_python", "client_module": "mlflow"},
   {"name": "wayline", "python": "$wayline_python", "client_module": "wayline",
+   "serve_cmd": "$serve"},
+  {"name": "wayline-installed", "python": "$installed/bin/python", "client_module": "wayline",
    "serve_cmd": "$serve"},
   {"name": "wayline-virtualenv", "python": "$wayline_python", "client_module": "wayline",
    "serve_cmd": "$serve --env-manager virtualenv"}
