@@ -147,22 +147,25 @@ class _Server:
                 return
 
 
-class _Scenario:
-    """One run of scenario.py as a subprocess: started by ``__init__``, read by ``document``."""
+class ScenarioProcess:
+    """A scenario script run as a subprocess, writing its JSON document to ``out``: started by
+    ``__init__`` (in ``cwd``, without MLFLOW_/WAYLINE_ settings and without retries), read by
+    ``document``."""
 
-    def __init__(self, python: str, client: str, url: str, workdir: Path, label: str) -> None:
-        sections = list(SECTIONS) if client == "mlflow" else WAYLINE_CLIENT_SECTIONS
-        self._out = workdir / f"{label}.json"
-        self._stderr = workdir / f"{label}.stderr"
-        self._what = f"scenario ({client} client -> {url})"
+    def __init__(self, command: list[str], out: Path, what: str, cwd: Path) -> None:
+        self._out = out
+        self._stderr = out.with_suffix(".stderr")
+        self._what = what
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WAYLINE_"))}
         env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a server error is an answer, not a wait
         env["WAYLINE_HTTP_REQUEST_MAX_RETRIES"] = "0"
-        command = [python, str(SCENARIO), "--client", client, "--tracking-uri", url]
-        command += ["--sections", ",".join(sections), "--out", str(self._out)]
         with self._stderr.open("wb") as err:
             self._process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=workdir
+                [*command, "--out", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+                cwd=cwd,
             )
 
     def document(self) -> Document:
@@ -176,6 +179,15 @@ class _Scenario:
             pytest.fail(f"{self._what} exited {code}:\n{_tail(self._stderr)}")
         document: Document = json.loads(self._out.read_text())
         return document
+
+
+def _scenario(python: str, client: str, url: str, workdir: Path, label: str) -> ScenarioProcess:
+    """One run of scenario.py with ``client``'s library against ``url``."""
+    sections = list(SECTIONS) if client == "mlflow" else WAYLINE_CLIENT_SECTIONS
+    command = [python, str(SCENARIO), "--client", client, "--tracking-uri", url]
+    command += ["--sections", ",".join(sections)]
+    what = f"scenario ({client} client -> {url})"
+    return ScenarioProcess(command, workdir / f"{label}.json", what, workdir)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -247,7 +259,7 @@ class _Documents:
                 self._launch_server(pairing[1])
             except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
                 self._problems[pairing] = exc
-        running: dict[Pairing, _Scenario] = {}
+        running: dict[Pairing, ScenarioProcess] = {}
         for client, server in pairings:
             if (client, server) in self._problems:
                 continue
@@ -255,7 +267,7 @@ class _Documents:
                 python = self._python if client == "mlflow" else sys.executable
                 label = f"{client}-client-on-{server}"
                 url = self.servers[server].url
-                running[client, server] = _Scenario(python, client, url, self._workdir, label)
+                running[client, server] = _scenario(python, client, url, self._workdir, label)
             except (Exception, pytest.fail.Exception) as exc:
                 self._problems[client, server] = exc
         for pairing, scenario in running.items():

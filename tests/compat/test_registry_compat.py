@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,9 +24,8 @@ import pytest
 
 from compat.test_mlflow_client import (  # the fixture is used by name below
     MLFLOW_SERVER_ENV,
-    SCENARIO_TIMEOUT_S,
+    ScenarioProcess,
     _Server,
-    _tail,
     _wayline_server_flags,
     mlflow_python,  # noqa: F401
 )
@@ -52,35 +49,14 @@ INTENDED_DIFFERENCES: dict[tuple[str, str], str] = {}
 Document = dict[str, Any]
 
 
-class _Scenario:
-    """One run of registry_scenario.py in MLflow's venv: started now, read by ``document``."""
-
-    def __init__(self, python: str, url: str, workdir: Path, label: str) -> None:
-        self._out = workdir / f"registry-{label}.json"
-        self._stderr = workdir / f"registry-{label}.stderr"
-        self._what = f"registry scenario (mlflow client -> {label})"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WAYLINE_"))}
-        env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a server error is an answer, not a wait
-        # A working directory of its own: runs side by side must not share local files.
-        run_dir = workdir / f"cwd-{label}"
-        run_dir.mkdir()
-        command = [python, str(SCENARIO), "--tracking-uri", url, "--out", str(self._out)]
-        with self._stderr.open("wb") as err:
-            self._process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=run_dir
-            )
-
-    def document(self) -> Document:
-        try:
-            code = self._process.wait(SCENARIO_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-            pytest.fail(f"{self._what} ran over {SCENARIO_TIMEOUT_S}s:\n{_tail(self._stderr)}")
-        if code != 0:
-            pytest.fail(f"{self._what} exited {code}:\n{_tail(self._stderr)}")
-        document: Document = json.loads(self._out.read_text())
-        return document
+def _scenario(python: str, url: str, workdir: Path, label: str) -> ScenarioProcess:
+    """One run of registry_scenario.py in MLflow's venv against ``url``."""
+    # A working directory of its own: runs side by side must not share local files.
+    run_dir = workdir / f"cwd-{label}"
+    run_dir.mkdir()
+    command = [python, str(SCENARIO), "--tracking-uri", url]
+    what = f"registry scenario (mlflow client -> {label})"
+    return ScenarioProcess(command, workdir / f"registry-{label}.json", what, run_dir)
 
 
 def _selected_backends(session: pytest.Session) -> list[str]:
@@ -100,7 +76,7 @@ class _Runs:
     def __init__(self, request: pytest.FixtureRequest, python: str, workdir: Path) -> None:
         self._request, self._python, self._workdir = request, python, workdir
         self.servers: dict[str, _Server] = {}
-        self.scenarios: dict[str, _Scenario] = {}
+        self.scenarios: dict[str, ScenarioProcess] = {}
         self.problems: dict[str, BaseException] = {}
 
     def start(self, labels: list[str]) -> None:
@@ -111,7 +87,7 @@ class _Runs:
                 self.problems[label] = exc
         for label, server in self.servers.items():
             try:
-                self.scenarios[label] = _Scenario(self._python, server.url, self._workdir, label)
+                self.scenarios[label] = _scenario(self._python, server.url, self._workdir, label)
             except (Exception, pytest.fail.Exception) as exc:
                 self.problems[label] = exc
 
