@@ -11,6 +11,8 @@ pointing at an admin database the tests may connect to), probed once per session
 unreachable its tests are skipped with one line saying how to start it, or fail when the ``CI``
 environment variable is set, so CI never passes by skipping. Tests that use these fixtures get the
 ``postgresql`` / ``mysql`` marker automatically, so ``-m "not mysql"`` deselects them.
+
+* ``fluent_db``: the fluent API of this process pointed at a fresh SQLite database.
 """
 
 from __future__ import annotations
@@ -195,3 +197,25 @@ def postgresql_uri(make_database: Callable[[str], str]) -> str:
 @pytest.fixture
 def mysql_uri(make_database: Callable[[str], str]) -> str:
     return make_database("mysql")
+
+
+@pytest.fixture
+def fluent_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point this process's fluent API at a fresh SQLite database in tmp_path (no active
+    experiment, run or model); restore the state after."""
+    from tracking._support import TRACKING_ENV
+    from wayline.tracking import fluent, fluent_models, uri
+
+    for name in TRACKING_ENV:
+        monkeypatch.delenv(name, raising=False)
+    db_uri = f"sqlite:///{tmp_path / 'fluent.db'}"
+    uri.set_tracking_uri(db_uri)
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
+    monkeypatch.setattr(fluent, "_last_active_run_id", None)
+    monkeypatch.setattr(fluent_models, "_active_model_id", None)
+    try:
+        yield db_uri
+    finally:
+        while fluent.active_run() is not None:
+            fluent.end_run()
+        uri.set_tracking_uri(None)

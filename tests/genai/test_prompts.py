@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wayline
-from tracking._support import TRACKING_ENV
 from wayline import genai
 from wayline.entities.prompt import PromptVersion
 from wayline.entities.registry import ModelVersionTag, RegisteredModelTag
 from wayline.errors import InvalidParameter, NotFound
 from wayline.genai.registry import PromptRegistry, linked_prompts_value, parse_prompt_uri
 from wayline.store.backend import Store
-from wayline.tracking import fluent, fluent_models, uri
 from wayline.tracking.client import Client
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The fluent API on a fresh SQLite database; its state restored afterwards."""
-    for name in TRACKING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    db_uri = f"sqlite:///{tmp_path / 'prompts.db'}"
-    uri.set_tracking_uri(db_uri)
-    monkeypatch.setattr(fluent, "_active_experiment_id", None)
-    monkeypatch.setattr(fluent_models, "_active_model_id", None)
-    try:
-        yield db_uri
-    finally:
-        while fluent.active_run() is not None:
-            fluent.end_run()
-        uri.set_tracking_uri(None)
+def db(fluent_db: str) -> str:
+    """The fluent API on a fresh SQLite database (tests/conftest.py)."""
+    return fluent_db
 
 
 def store(db: str) -> Store:

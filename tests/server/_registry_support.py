@@ -1,7 +1,8 @@
 """Shared by the registry server tests (import as ``._registry_support``): a live uvicorn server
 on a fresh SQLite store, and helpers that call the API as MLflow's client does.
 
-Each test module builds its fixtures on ``registry_server`` (one server per module).
+A test module imports the fixtures ``server`` (one live server per module), ``http`` (an httpx
+client on it) and ``rest`` (a RestStore on it) by name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from servers import live_server
 from wayline.server import ServerSettings, create_app
@@ -80,3 +82,21 @@ def history(http: httpx.Client, name: str) -> list[dict[str, Any]]:
         "changes"
     ]
     return changes
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with registry_server(tmp_path_factory.mktemp("registry-server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def rest(server: str) -> Iterator[RestStore]:
+    with rest_store(server) as store:
+        yield store

@@ -20,32 +20,16 @@ from wayline.entities.registry import WebhookEvent, WebhookStatus
 from wayline.errors import NotFound
 from wayline.store.rest import RestStore
 
+from . import _registry_support
 from ._registry_support import (
     call,
     error,
     ok,
-    registry_server,
-    rest_store,
     unique,
 )
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry_server(tmp_path_factory.mktemp("registry-server")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30.0) as client:
-        yield client
-
-
-@pytest.fixture
-def rest(server: str) -> Iterator[RestStore]:
-    with rest_store(server) as store:
-        yield store
+# The shared fixtures, found by pytest under these names.
+server, http, rest = _registry_support.server, _registry_support.http, _registry_support.rest
 
 
 @pytest.fixture

@@ -11,15 +11,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from wayline.tracking import fluent, uri
 from wayline.tracking.client import Client
 
-from ._support import TRACKING_ENV, ScriptRunner, clean_env
+from ._support import ScriptRunner, clean_env
 
 
 @pytest.fixture
@@ -55,20 +54,3 @@ def run_script(tmp_path: Path) -> ScriptRunner:
 def workdir_client(tmp_path: Path) -> Callable[[], Client]:
     """A Client on the default database a script in tmp_path created."""
     return lambda: Client(f"sqlite:///{tmp_path / 'wayline.db'}")
-
-
-@pytest.fixture
-def fluent_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point this process's fluent API at a fresh database in tmp_path; restore state after."""
-    for name in TRACKING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    db_uri = f"sqlite:///{tmp_path / 'fluent.db'}"
-    uri.set_tracking_uri(db_uri)
-    monkeypatch.setattr(fluent, "_active_experiment_id", None)
-    monkeypatch.setattr(fluent, "_last_active_run_id", None)
-    try:
-        yield db_uri
-    finally:
-        while fluent.active_run() is not None:
-            fluent.end_run()
-        uri.set_tracking_uri(None)
