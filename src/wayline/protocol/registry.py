@@ -34,7 +34,14 @@ from wayline.entities.registry import (
 )
 from wayline.errors import InvalidParameter
 from wayline.protocol.tracking import JsonDict, as_list, as_object
-from wayline.protocol.values import missing_parameter, parse_bool, parse_int, parse_str
+from wayline.protocol.values import (
+    enum_number,
+    missing_parameter,
+    parse_bool,
+    parse_enum,
+    parse_int,
+    parse_str,
+)
 
 _VERSION_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
@@ -92,14 +99,6 @@ def _pairs(mapping: Mapping[str, str]) -> list[JsonDict]:
     return [{"key": key, "value": value} for key, value in mapping.items()]
 
 
-def _enum_number(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 # ---------------------------------------------------------------- scalars
 def parse_version(value: object, name: str = "version") -> str:
     """A version number as the wire's decimal string, from a string or a JSON integer.
@@ -119,27 +118,12 @@ def parse_version(value: object, name: str = "version") -> str:
 
 def parse_model_version_status(value: object, name: str = "status") -> ModelVersionStatus:
     """A ModelVersionStatus from its name (any case) or its proto number."""
-    number = _enum_number(value)
-    if number is not None and number in _STATUS_BY_NUMBER:
-        return _STATUS_BY_NUMBER[number]
-    if isinstance(value, str) and value.strip().upper() in ModelVersionStatus.__members__:
-        return ModelVersionStatus[value.strip().upper()]
-    allowed = ", ".join(ModelVersionStatus.__members__)
-    raise InvalidParameter(f"Invalid value {value!r} for parameter '{name}': expected {allowed}.")
+    return parse_enum(value, name, ModelVersionStatus, _STATUS_BY_NUMBER)
 
 
 def parse_webhook_status(value: object, name: str = "status") -> WebhookStatus:
     """A WebhookStatus from its name (any case) or its proto number (ACTIVE=1, DISABLED=2)."""
-    if isinstance(value, WebhookStatus):
-        return value
-    number = _enum_number(value)
-    if number is not None and number in _WEBHOOK_STATUS_NUMBERS:
-        return _WEBHOOK_STATUS_NUMBERS[number]
-    if isinstance(value, str) and value.strip().upper() in WebhookStatus.__members__:
-        return WebhookStatus[value.strip().upper()]
-    raise InvalidParameter(
-        f"Invalid value {value!r} for parameter '{name}': expected ACTIVE or DISABLED."
-    )
+    return parse_enum(value, name, WebhookStatus, _WEBHOOK_STATUS_NUMBERS)
 
 
 def _stage(value: str) -> str:
@@ -286,7 +270,7 @@ def decode_webhook_event(value: object) -> WebhookEvent:
         return WebhookEvent.parse(value)
     obj = as_object(value, "events")
     entity, action = obj.get("entity"), obj.get("action")
-    entity_number, action_number = _enum_number(entity), _enum_number(action)
+    entity_number, action_number = enum_number(entity), enum_number(action)
     if entity_number is not None:
         entity = _ENTITY_BY_NUMBER.get(entity_number, str(entity))
     if action_number is not None:

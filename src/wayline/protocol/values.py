@@ -7,9 +7,11 @@ Every parser raises ``InvalidParameter`` naming the field, so a route can let it
 
 from __future__ import annotations
 
+import enum
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from wayline.entities import RunStatus, ViewType
 from wayline.errors import InvalidParameter
@@ -19,8 +21,10 @@ _INT_BOUNDS = {"int64": (-(2**63), 2**63 - 1), "int32": (-(2**31), 2**31 - 1)}
 
 # MLflow's RunStatus wire numbers; the entity keeps them, but looking them up here keeps the
 # accepted spellings (names in any case, numbers, digit strings) in one place for every enum.
+E = TypeVar("E", bound=enum.Enum)
+
 _RUN_STATUS_BY_NUMBER = {status.number: status for status in RunStatus}
-_VIEW_TYPE_NUMBERS = frozenset(view.value for view in ViewType)
+_VIEW_TYPE_BY_NUMBER = {view.value: view for view in ViewType}
 
 # Bound once so a decoded NaN is the very object ``math.nan``: dataclass equality compares field
 # tuples, which treat an identical object as equal, so entities holding NaN round-trip as equal.
@@ -107,33 +111,34 @@ def parse_str(value: object, name: str = "") -> str:
     raise InvalidParameter(f"Invalid value {value!r} for {_describe(name)}: expected a string.")
 
 
-def parse_run_status(value: object, name: str = "status") -> RunStatus:
-    """A RunStatus from its name (any case), its wire number or that number as a string."""
-    number = _enum_number(value)
-    if number is not None and number in _RUN_STATUS_BY_NUMBER:
-        return _RUN_STATUS_BY_NUMBER[number]
-    if isinstance(value, str) and value.strip().upper() in RunStatus.__members__:
-        return RunStatus[value.strip().upper()]
-    allowed = ", ".join(RunStatus.__members__)
+def parse_enum(value: object, name: str, kind: type[E], by_number: Mapping[int, E]) -> E:
+    """A member of ``kind`` from itself, its name (any case), its wire number or that number as
+    a string; InvalidParameter naming the allowed names otherwise."""
+    if isinstance(value, kind):
+        return value
+    number = enum_number(value)
+    if number is not None and number in by_number:
+        return by_number[number]
+    if isinstance(value, str) and value.strip().upper() in kind.__members__:
+        return kind[value.strip().upper()]
+    allowed = ", ".join(kind.__members__)
     raise InvalidParameter(
         f"Invalid value {value!r} for {_describe(name)}: expected one of {allowed}."
     )
+
+
+def parse_run_status(value: object, name: str = "status") -> RunStatus:
+    """A RunStatus from its name (any case), its wire number or that number as a string."""
+    return parse_enum(value, name, RunStatus, _RUN_STATUS_BY_NUMBER)
 
 
 def parse_view_type(value: object, name: str = "view_type") -> ViewType:
     """A ViewType from its name (any case), its wire number or that number as a string."""
-    number = _enum_number(value)
-    if number is not None and number in _VIEW_TYPE_NUMBERS:
-        return ViewType(number)
-    if isinstance(value, str) and value.strip().upper() in ViewType.__members__:
-        return ViewType[value.strip().upper()]
-    allowed = ", ".join(ViewType.__members__)
-    raise InvalidParameter(
-        f"Invalid value {value!r} for {_describe(name)}: expected one of {allowed}."
-    )
+    return parse_enum(value, name, ViewType, _VIEW_TYPE_BY_NUMBER)
 
 
-def _enum_number(value: object) -> int | None:
+def enum_number(value: object) -> int | None:
+    """An enum's wire number given as a JSON integer or a decimal string; None otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().isdigit():
