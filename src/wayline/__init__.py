@@ -14,7 +14,7 @@ Importing stays light: pandas, NumPy and SQLAlchemy load only when a call needs 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wayline import artifacts, data, entities
 from wayline.entities import RunStatus, ViewType
@@ -78,20 +78,86 @@ from wayline.tracking.fluent_registry import (
 )
 from wayline.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
+if TYPE_CHECKING:  # loaded on first use below; type checkers see the real signatures
+    from wayline.tracing import (
+        delete_assessment,
+        delete_trace_tag,
+        flush_trace_async_logging,
+        get_active_trace_id,
+        get_assessment,
+        get_current_active_span,
+        get_last_active_trace_id,
+        get_trace,
+        log_assessment,
+        log_expectation,
+        log_feedback,
+        override_feedback,
+        search_traces,
+        set_trace_tag,
+        start_span,
+        start_span_no_context,
+        trace,
+        update_assessment,
+        update_current_trace,
+    )
+
 __version__ = "0.1.0"
 
 # Submodules with heavy imports (pandas, model libraries) load on first attribute access, so
 # ``wayline.pyfunc.load_model(...)`` works after a bare ``import wayline``, as with MLflow.
 _LAZY_SUBMODULES = frozenset(
-    {"genai", "lightgbm", "models", "onnx", "pyfunc", "pytorch", "sklearn", "types", "xgboost"}
+    {
+        "anthropic",
+        "genai",
+        "lightgbm",
+        "models",
+        "onnx",
+        "openai",
+        "pyfunc",
+        "pytorch",
+        "sklearn",
+        "tracing",
+        "types",
+        "xgboost",
+    }
+)
+
+# The tracing API (MLflow 3's mlflow.trace, mlflow.start_span ...) loads on first use too: a
+# script that never traces never pays for it, and the first span loads OpenTelemetry.
+_TRACING_NAMES = frozenset(
+    {
+        "delete_assessment",
+        "delete_trace_tag",
+        "flush_trace_async_logging",
+        "get_active_trace_id",
+        "get_assessment",
+        "get_current_active_span",
+        "get_last_active_trace_id",
+        "get_trace",
+        "log_assessment",
+        "log_expectation",
+        "log_feedback",
+        "override_feedback",
+        "search_traces",
+        "set_trace_tag",
+        "start_span",
+        "start_span_no_context",
+        "trace",
+        "update_assessment",
+        "update_current_trace",
+    }
 )
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    import importlib
 
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"wayline.{name}")
+    if name in _TRACING_NAMES:
+        value = getattr(importlib.import_module("wayline.tracing"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'wayline' has no attribute {name!r}")
 
 
@@ -110,20 +176,28 @@ __all__ = [
     "create_experiment",
     "create_external_model",
     "data",
+    "delete_assessment",
     "delete_experiment",
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "delete_trace_tag",
     "end_run",
     "entities",
     "finalize_logged_model",
     "flush_async_logging",
+    "flush_trace_async_logging",
     "get_active_model_id",
+    "get_active_trace_id",
     "get_artifact_uri",
+    "get_assessment",
+    "get_current_active_span",
     "get_experiment",
     "get_experiment_by_name",
+    "get_last_active_trace_id",
     "get_logged_model",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "initialize_logged_model",
     "is_tracking_uri_set",
@@ -132,7 +206,10 @@ __all__ = [
     "load_table",
     "log_artifact",
     "log_artifacts",
+    "log_assessment",
     "log_dict",
+    "log_expectation",
+    "log_feedback",
     "log_figure",
     "log_image",
     "log_input",
@@ -142,17 +219,25 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "override_feedback",
     "register_model",
     "search_experiments",
     "search_logged_models",
     "search_model_versions",
     "search_registered_models",
     "search_runs",
+    "search_traces",
     "set_active_model",
     "set_experiment",
     "set_logged_model_tags",
     "set_tag",
     "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "start_span_no_context",
+    "trace",
+    "update_assessment",
+    "update_current_trace",
 ]

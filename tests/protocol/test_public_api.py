@@ -17,6 +17,7 @@ def test_public_names() -> None:
         "Method",
         "REGISTRY_ROUTES",
         "Route",
+        "TRACE_ROUTES",
         "TRACKING_ROUTES",
         "WEBHOOK_ROUTES",
         "decode_dataset",

@@ -13,6 +13,7 @@ from wayline.cli.prompts import prompts
 from wayline.cli.registry import REGISTRY_COMMANDS
 from wayline.cli.runs import runs
 from wayline.cli.server import server
+from wayline.cli.traces import traces
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,3 +37,4 @@ cli.add_command(models)
 for _command in REGISTRY_COMMANDS:  # the registry commands join `wayline models`
     models.add_command(_command)
 cli.add_command(prompts)
+cli.add_command(traces)

@@ -1,5 +1,13 @@
 """Plain value objects of the tracking domain."""
 
+from wayline.entities.assessment import (
+    Assessment,
+    AssessmentError,
+    AssessmentSource,
+    AssessmentSourceType,
+    Expectation,
+    Feedback,
+)
 from wayline.entities.datasets import Dataset, DatasetInput, DatasetSummary, InputTag
 from wayline.entities.enums import (
     LifecycleStage,
@@ -23,13 +31,29 @@ from wayline.entities.logged_model import (
 from wayline.entities.metrics import ExperimentTag, Metric, Param, RunTag
 from wayline.entities.paging import PagedList
 from wayline.entities.run import Run, RunData, RunInfo, RunInputs, RunOutputs
+from wayline.entities.trace import (
+    Span,
+    SpanEvent,
+    SpanStatusCode,
+    SpanType,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceState,
+)
 
 __all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
     "Dataset",
     "DatasetInput",
     "DatasetSummary",
+    "Expectation",
     "Experiment",
     "ExperimentTag",
+    "Feedback",
     "FileInfo",
     "InputTag",
     "LifecycleStage",
@@ -53,5 +77,13 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SourceType",
+    "Span",
+    "SpanEvent",
+    "SpanStatusCode",
+    "SpanType",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceState",
     "ViewType",
 ]

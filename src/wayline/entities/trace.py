@@ -152,9 +152,32 @@ def decode_attribute(text: Any) -> Any:
 
 @dataclass(slots=True)
 class SpanEvent:
+    """``time_unix_nano`` 0 means "now" when the event is added to a live span (MLflow's
+    ``SpanEvent(name=..., attributes=...)`` leaves the time out)."""
+
     name: str
-    time_unix_nano: int
+    time_unix_nano: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> SpanEvent:
+        """MLflow's ``exception`` event: the message, the type's name and the traceback."""
+        import time
+        import traceback
+
+        try:
+            stack = "".join(traceback.format_exception(exc)).strip()
+        except Exception:  # an exception whose traceback cannot be rendered
+            stack = repr(exc)
+        return cls(
+            "exception",
+            time.time_ns(),
+            {
+                "exception.message": str(exc),
+                "exception.type": type(exc).__name__,
+                "exception.stacktrace": stack,
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +227,15 @@ class Span:
     @property
     def is_root(self) -> bool:
         return self.parent_id is None
+
+    @property
+    def request_id(self) -> str:
+        """MLflow 2's name for ``trace_id``."""
+        return self.trace_id
+
+    def get_attribute(self, key: str) -> Any:
+        """The (decoded) value of an attribute, or None."""
+        return self.attributes.get(key)
 
     def to_dict(self) -> dict[str, Any]:
         """MLflow's JSON form of a span (``traces.json``, ``Trace.to_dict()``)."""
@@ -287,6 +319,50 @@ class TraceInfo:
         text = self.trace_metadata.get(TraceMetadataKey.TOKEN_USAGE)
         return json.loads(text) if text else None
 
+    # MLflow 3's names, so code written for ``mlflow.entities.TraceInfo`` reads the same fields.
+    @property
+    def request_id(self) -> str:
+        return self.trace_id
+
+    @property
+    def request_time(self) -> int:
+        return self.request_time_ms
+
+    @property
+    def execution_duration(self) -> int | None:
+        return self.execution_duration_ms
+
+    @property
+    def timestamp_ms(self) -> int:
+        """MLflow 2's name for ``request_time_ms``."""
+        return self.request_time_ms
+
+    @property
+    def execution_time_ms(self) -> int | None:
+        """MLflow 2's name for ``execution_duration_ms``."""
+        return self.execution_duration_ms
+
+
+@dataclass(frozen=True, slots=True)
+class TraceData:
+    """MLflow's ``trace.data``: the spans, and the root span's inputs and outputs as JSON text."""
+
+    spans: list[Span]
+
+    def _root_value(self, key: str) -> str | None:
+        root = next((span for span in self.spans if span.is_root), None)
+        if root is None or key not in root.attributes:
+            return None
+        return encode_attribute(root.attributes[key])
+
+    @property
+    def request(self) -> str | None:
+        return self._root_value(SpanAttributeKey.INPUTS)
+
+    @property
+    def response(self) -> str | None:
+        return self._root_value(SpanAttributeKey.OUTPUTS)
+
 
 @dataclass(slots=True)
 class Trace:
@@ -296,6 +372,23 @@ class Trace:
     @property
     def root_span(self) -> Span | None:
         return next((span for span in self.spans if span.is_root), None)
+
+    @property
+    def data(self) -> TraceData:
+        """MLflow's ``trace.data`` (``trace.data.spans``, ``.request``, ``.response``)."""
+        return TraceData(self.spans)
+
+    def search_spans(
+        self, span_type: str | None = None, name: str | None = None, span_id: str | None = None
+    ) -> list[Span]:
+        """The spans of a type, a name and/or an id (all of those given), in trace order."""
+        return [
+            span
+            for span in self.spans
+            if (span_type is None or span.span_type == span_type)
+            and (name is None or span.name == name)
+            and (span_id is None or span.span_id == span_id)
+        ]
 
 
 __all__ = [
@@ -309,6 +402,7 @@ __all__ = [
     "SpanStatusCode",
     "SpanType",
     "Trace",
+    "TraceData",
     "TraceInfo",
     "TraceMetadataKey",
     "TraceState",

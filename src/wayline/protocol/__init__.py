@@ -1,5 +1,6 @@
-"""MLflow's wire protocol (tracking, model registry, webhooks): the route tables and the JSON
-shapes of every entity.
+"""MLflow's wire protocol (tracking, model registry, webhooks, traces): the route tables and the
+JSON shapes of every entity (traces and assessments in ``protocol.traces`` and
+``protocol.assessments``).
 
 Pure Python shared by the server and the REST client, so both speak the same JSON. No web
 framework and no HTTP client live here.
@@ -38,6 +39,7 @@ from wayline.protocol.request import (
 from wayline.protocol.routes import (
     ALL_ROUTES,
     REGISTRY_ROUTES,
+    TRACE_ROUTES,
     TRACKING_ROUTES,
     WEBHOOK_ROUTES,
     Field,
@@ -101,6 +103,7 @@ from wayline.protocol.values import (
 __all__ = [
     "ALL_ROUTES",
     "REGISTRY_ROUTES",
+    "TRACE_ROUTES",
     "TRACKING_ROUTES",
     "WEBHOOK_ROUTES",
     "Field",

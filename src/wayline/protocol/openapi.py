@@ -106,9 +106,20 @@ _MESSAGES: dict[str, JsonSchema] = {
         },
     ),
     "Error": _object(("error_code", "message"), error_code=_STRING, message=_STRING),
+    "TraceLocation": _object(
+        ("type",),
+        type={"type": "string", "enum": ["MLFLOW_EXPERIMENT", "INFERENCE_TABLE"]},
+        mlflow_experiment=_object(("experiment_id",), experiment_id=_STRING),
+    ),
+    "PromptVersionRef": _object(("name", "version"), name=_STRING, version=_STRING),
 }
 # Field kinds that share one message schema.
-_MESSAGE_ALIASES = {"ExperimentTag": "KeyValue", "RunTag": "KeyValue", "Param": "KeyValue"}
+_MESSAGE_ALIASES = {
+    "ExperimentTag": "KeyValue",
+    "RunTag": "KeyValue",
+    "Param": "KeyValue",
+    "TraceRequestMetadata": "KeyValue",
+}
 _SCALARS: dict[str, JsonSchema] = {
     "str": _STRING,
     "i64": _INT64,
@@ -123,6 +134,12 @@ _SCALARS: dict[str, JsonSchema] = {
         ]
     },
     "WebhookStatus": {"type": "string", "enum": list(WebhookStatus.__members__)},
+    "TraceStatus": {
+        "type": "string",
+        "enum": ["TRACE_STATUS_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"],
+    },
+    # A protobuf FieldMask: lowerCamel paths joined by commas ("assessmentName,feedback").
+    "field_mask": {"type": "string"},
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from wayline.errors import InvalidParameter
+from wayline.protocol.assessments import encode_assessment, encode_field_mask, parse_field_mask
 from wayline.protocol.registry import (
     decode_model_version_tag,
     decode_registered_model_tag,
@@ -24,6 +25,17 @@ from wayline.protocol.registry import (
     parse_webhook_status,
 )
 from wayline.protocol.routes import Field, FieldKind, Route
+from wayline.protocol.traces import (
+    decode_key_value,
+    decode_prompt_version,
+    decode_trace,
+    decode_trace_location,
+    encode_prompt_version,
+    encode_trace,
+    encode_trace_location,
+    encode_trace_status,
+    parse_trace_state,
+)
 from wayline.protocol.tracking import (
     JsonDict,
     as_list,
@@ -83,6 +95,15 @@ _DECODERS: dict[FieldKind, Callable[[object, str], Any]] = {
     "ModelVersionTag": lambda value, _: decode_model_version_tag(value),
     "WebhookEvent": lambda value, _: decode_webhook_event(value),
     "WebhookStatus": parse_webhook_status,
+    "Trace": lambda value, _: decode_trace(value),
+    "TraceLocation": decode_trace_location,
+    "TraceStatus": parse_trace_state,
+    "TraceRequestMetadata": decode_key_value,
+    "TraceTag": decode_key_value,
+    # Create reads a whole assessment, update only the masked fields: the handler decodes it.
+    "Assessment": as_object,
+    "PromptVersionRef": decode_prompt_version,
+    "field_mask": parse_field_mask,
 }
 
 _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
@@ -110,6 +131,14 @@ _ENCODERS: dict[FieldKind, Callable[[Any], Any]] = {
     # Strings such as "model_version.created" are accepted wherever an event is.
     "WebhookEvent": lambda value: encode_webhook_event(decode_webhook_event(value)),
     "WebhookStatus": lambda value: parse_webhook_status(value).value,
+    "Trace": encode_trace,
+    "TraceLocation": encode_trace_location,
+    "TraceStatus": encode_trace_status,
+    "TraceRequestMetadata": lambda pair: {"key": pair[0], "value": pair[1]},
+    "TraceTag": lambda pair: {"key": pair[0], "value": pair[1]},
+    "Assessment": lambda value: value if isinstance(value, dict) else encode_assessment(value),
+    "PromptVersionRef": encode_prompt_version,
+    "field_mask": lambda value: value if isinstance(value, str) else encode_field_mask(value),
 }
 
 

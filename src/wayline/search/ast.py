@@ -12,7 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-IdentifierKind = Literal["metric", "param", "tag", "attribute", "dataset"]
+IdentifierKind = Literal[
+    "metric",
+    "param",
+    "tag",
+    "attribute",
+    "dataset",
+    # trace searches (search/traces.py)
+    "metadata",
+    "span",
+    "feedback",
+    "expectation",
+    "issue",
+]
 
 # Canonical spellings; the parser upper-cases keywords, so `like` arrives here as "LIKE".
 Comparator = Literal[

@@ -12,7 +12,7 @@ TokenKind = Literal[
     "string",  # 'single quoted' (always a value)
     "dquoted",  # "double quoted" (a key in identifier position, a value elsewhere)
     "backtick",  # `back ticked` (always a key)
-    "qident",  # prefix.`quoted key` or prefix."quoted key"
+    "qident",  # prefix.`quoted key`, prefix."quoted key", prefix.sub.`quoted key`
     "number",
     "word",  # bare identifier, possibly dotted (params.a.b), or a keyword
     "op",  # = != < <= > >= (and anything else made of those characters, rejected later)
@@ -31,7 +31,7 @@ _TOKEN = re.compile(
     |(?P<string>{_SQ})
     |(?P<dquoted>{_DQ})
     |(?P<backtick>{_BQ})
-    |(?P<qident>[^\W\d]\w*\.(?:{_BQ}|{_DQ}))
+    |(?P<qident>[^\W\d]\w*(?:\.\w+)*\.(?:{_BQ}|{_DQ}))
     |(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
     |(?P<word>[^\W\d]\w*(?:\.\w+)*)
     |(?P<op>[<>=!]+)

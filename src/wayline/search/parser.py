@@ -133,8 +133,13 @@ class _Parser:
             return RawIdentifier(None, unquote(token.text), token.text)
         if token.kind == "qident":
             self.advance()
-            prefix, _, quoted = token.text.partition(".")
-            return RawIdentifier(prefix, unquote(quoted), token.text)
+            # The quoted part is the last segment: span.attributes.`a.b` is key attributes.a.b.
+            quote = min(i for i in (token.text.find("`"), token.text.find('"')) if i >= 0)
+            prefix, _, middle = token.text[: quote - 1].partition(".")
+            key = (
+                f"{middle}.{unquote(token.text[quote:])}" if middle else unquote(token.text[quote:])
+            )
+            return RawIdentifier(prefix, key, token.text)
         raise self.fail("a key such as metrics.rmse, params.alpha or tags.`my tag`")
 
     def comparator(self, ident: RawIdentifier) -> Comparator:

@@ -31,6 +31,11 @@ _LABELS: dict[IdentifierKind, str] = {
     "tag": "tag",
     "attribute": "attribute",
     "dataset": "dataset",
+    "metadata": "metadata",
+    "span": "span",
+    "feedback": "feedback",
+    "expectation": "expectation",
+    "issue": "issue",
 }
 _EXAMPLE_PREFIX: dict[IdentifierKind, str] = {
     "metric": "metrics",
@@ -38,6 +43,11 @@ _EXAMPLE_PREFIX: dict[IdentifierKind, str] = {
     "tag": "tags",
     "attribute": "attributes",
     "dataset": "datasets",
+    "metadata": "metadata",
+    "span": "span",
+    "feedback": "feedback",
+    "expectation": "expectation",
+    "issue": "issue",
 }
 
 

@@ -32,9 +32,11 @@ from wayline.protocol.request import MLFLOW_PROTOCOL_VERSION
 from wayline.server.artifact_routes import add_artifact_routes, artifact_handlers
 from wayline.server.openapi import OPENAPI_URL, WaylineApp
 from wayline.server.operations import Metrics, ObservabilityMiddleware
+from wayline.server.otlp_routes import add_otlp_routes
 from wayline.server.registry_routes import add_registry_routes
 from wayline.server.security import RAW_BODY_PREFIXES, SecurityMiddleware, security_headers
 from wayline.server.settings import ServerSettings
+from wayline.server.trace_routes import add_trace_routes
 from wayline.server.tracking_routes import JsonResponse, add_tracking_routes
 from wayline.server.ui_routes import add_ui_routes
 from wayline.store.backend import Store
@@ -168,6 +170,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if store is not None:
         add_tracking_routes(app.router, store, artifact_handlers(settings))
         add_registry_routes(app.router, store)
+        add_trace_routes(app.router, store)
+        add_otlp_routes(app.router, store, max_body_bytes=settings.max_request_body_bytes)
         add_ui_routes(app.router, store, settings)
     add_artifact_routes(app.router, settings)
     _add_middleware(app, settings, metrics)

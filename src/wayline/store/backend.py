@@ -1,7 +1,7 @@
-"""``Store``: what every backend implements, the tracking and the registry interfaces together.
+"""``Store``: what every backend implements: the tracking, registry and trace interfaces together.
 
-The registry lives in the tracking database (as in MLflow), so one backend object serves both;
-``tracking_store`` returns one of these.
+The registry and the traces live in the tracking database (as in MLflow), so one backend object
+serves all three; ``tracking_store`` returns one of these.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 from abc import ABC
 
 from wayline.store.registry import RegistryStore
+from wayline.store.traces import TraceStore
 from wayline.store.tracking import TrackingStore
 
 
-class Store(TrackingStore, RegistryStore, ABC):
-    """A tracking store that is also a registry store (``SqlStore``, ``RestStore``)."""
+class Store(TrackingStore, RegistryStore, TraceStore, ABC):
+    """A tracking store that is also a registry and a trace store (``SqlStore``, ``RestStore``)."""
 
 
 __all__ = ["Store"]

@@ -37,6 +37,7 @@ from wayline.tracking.client_artifacts import ArtifactsClient
 from wayline.tracking.client_models import LoggedModelsClient
 from wayline.tracking.client_prompts import PromptsClient
 from wayline.tracking.client_registry import RegistryClient
+from wayline.tracking.client_traces import TracesClient
 from wayline.tracking.client_webhooks import WebhooksClient
 from wayline.tracking.uri import async_logging_default, get_tracking_uri
 from wayline.tracking.values import metric_value, param_value, tag_value
@@ -62,11 +63,18 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class Client(ArtifactsClient, LoggedModelsClient, RegistryClient, WebhooksClient, PromptsClient):
+class Client(
+    ArtifactsClient,
+    LoggedModelsClient,
+    RegistryClient,
+    WebhooksClient,
+    PromptsClient,
+    TracesClient,
+):
     """Low-level access to a tracking store: experiments, runs, metrics, params, tags,
-    artifacts (see ``client_artifacts``), logged models (see ``client_models``) and the model
+    artifacts (see ``client_artifacts``), logged models (see ``client_models``), the model
     registry and prompts (see ``client_registry``, ``client_webhooks``, ``client_prompts``;
-    ``registry_uri`` defaults to the tracking URI).
+    ``registry_uri`` defaults to the tracking URI) and traces (see ``client_traces``).
 
     Example::
 

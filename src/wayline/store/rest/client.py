@@ -54,6 +54,10 @@ RETRY_SAFE_ROUTES = frozenset(
         "SearchRuns",
         "SearchExperiments",
         "SearchLoggedModels",
+        # StartTraceV3 is an upsert, so a client may resend it (spec tracing.md §3.3).
+        "StartTraceV3",
+        "SearchTracesV3",
+        "BatchGetTraceInfos",
     }
 )
 
@@ -361,7 +365,23 @@ class RestClient:
         the server cannot be reached after the last retry.
         """
         retry_safe = route.method == "GET" or route.name in RETRY_SAFE_ROUTES
-        request = self.build_request(route, values)
+        return _body_json(self.send(self.build_request(route, values), retry_safe=retry_safe))
+
+    def post_bytes(
+        self, path: str, content: bytes, headers: Mapping[str, str], *, retry_safe: bool = False
+    ) -> httpx.Response:
+        """POST a body that is not JSON (OTLP protobuf to ``/v1/traces``) to ``base_url + path``,
+        with the retries and error reading of ``call``; the successful response."""
+        user = {USER_HEADER: quote(current_user(), safe=_USER_SAFE)}
+        request = self._http().build_request(
+            "POST", self.base_url + path, content=content, headers={**headers, **user}
+        )
+        return self.send(request, retry_safe=retry_safe)
+
+    def send(self, request: httpx.Request, *, retry_safe: bool) -> httpx.Response:
+        """Send ``request``, retrying as MLflow's client does; a status >= 300 is raised as the
+        WaylineError it stands for. ``retry_safe`` allows resending after a 5xx or a dropped
+        connection (replaying the request is harmless)."""
         attempt = 0
         while True:
             try:
@@ -386,7 +406,7 @@ class RestClient:
             # A redirect is an error too: resending a write elsewhere is not ours to decide.
             if status >= 300:
                 raise error_from_response(response)
-            return _body_json(response)
+            return response
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (urllib3's schedule, as MLflow's)."""

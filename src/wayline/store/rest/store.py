@@ -1,5 +1,5 @@
-"""``RestStore``: the store (tracking and model registry) over HTTP, against a Wayline or MLflow
-tracking server.
+"""``RestStore``: the store (tracking, model registry and traces) over HTTP, against a Wayline
+or MLflow tracking server.
 
 Every method is one request built from the protocol's route table and answered through the
 protocol's decoders, so the JSON this store sends is exactly what the server's routes read.
@@ -43,6 +43,7 @@ from wayline.store.backend import Store
 from wayline.store.rest.client import RestClient, RestSettings
 from wayline.store.rest.logged_models import LoggedModelsRest
 from wayline.store.rest.registry import RegistryRest
+from wayline.store.rest.traces import TracesRest
 from wayline.store.tracking import BULK_INTERVAL_MAX_RESULTS, SEARCH_MAX_RESULTS_DEFAULT
 from wayline.validation import validate_experiment_name
 
@@ -50,7 +51,7 @@ from wayline.validation import validate_experiment_name
 METRIC_HISTORY_PAGE = 25000
 
 
-class RestStore(LoggedModelsRest, RegistryRest, Store):
+class RestStore(LoggedModelsRest, RegistryRest, TracesRest, Store):
     """Store that forwards every call to a tracking server at ``base_url``.
 
     Every request names the acting user (``X-Wayline-User``, from ``current_user()``), which a

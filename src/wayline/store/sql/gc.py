@@ -1,8 +1,10 @@
-"""Permanent removal of soft-deleted runs, experiments and logged models (``wayline gc``).
+"""Permanent removal of soft-deleted runs, experiments and logged models, and trace retention
+(``wayline gc``, ``wayline gc --traces``).
 
-Only what is already deleted can be purged. Children are deleted explicitly rather than through
-``ON DELETE CASCADE`` so that the purge is complete even where foreign keys are not enforced.
-Artifacts are not touched here: the caller removes them, using the locations returned.
+Only what is already deleted can be purged; purging an experiment removes its traces too.
+Children are deleted explicitly rather than through ``ON DELETE CASCADE`` so that the purge is
+complete even where foreign keys are not enforced. Artifacts are not touched here: the caller
+removes them, using the locations returned.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, select
 
 from wayline.entities import LifecycleStage
+from wayline.entities.trace import TraceTagKey
 from wayline.errors import InvalidParameter, NotFound
 from wayline.store.sql.base import chunks, now_ms
 from wayline.store.sql.experiments import experiment_row
@@ -34,7 +37,10 @@ from wayline.store.sql.tables import (
     run_model_outputs,
     runs,
     tags,
+    trace_info,
+    trace_tags,
 )
+from wayline.store.sql.trace_rows import delete_trace_rows
 
 DELETED = LifecycleStage.DELETED.value
 _RUN_CHILDREN = (
@@ -208,6 +214,8 @@ def _delete_logged_models(
 
 def _delete_experiments(conn: Connection, experiment_ids: Sequence[int]) -> None:
     for chunk in chunks(experiment_ids):
+        owned_traces = select(trace_info.c.trace_id).where(trace_info.c.experiment_id.in_(chunk))
+        delete_trace_rows(conn, list(conn.execute(owned_traces).scalars()))
         owned = select(datasets.c.dataset_id).where(datasets.c.experiment_id.in_(chunk))
         conn.execute(delete(run_inputs).where(run_inputs.c.dataset_id.in_(owned)))
         conn.execute(delete(datasets).where(datasets.c.experiment_id.in_(chunk)))
@@ -215,4 +223,90 @@ def _delete_experiments(conn: Connection, experiment_ids: Sequence[int]) -> None
         conn.execute(delete(experiments).where(experiments.c.experiment_id.in_(chunk)))
 
 
-__all__ = ["purge_deleted"]
+# ---------------------------------------------------------------- trace retention
+# Traces deleted per transaction: a retention sweep over millions of spans must not hold the
+# database (SQLite's single writer above all) for minutes.
+TRACE_PURGE_CHUNK = 500
+
+
+class PurgedTraces(NamedTuple):
+    """How many traces went, per experiment id, and their artifact locations."""
+
+    deleted: dict[str, int]
+    artifact_uris: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+
+def purge_traces(
+    store: SqlStore,
+    older_than_ms: int | None = None,
+    keep_last: int | None = None,
+    experiment_ids: Sequence[str] = (),
+) -> PurgedTraces:
+    """Delete traces (with spans, tags, metadata and assessments) by age or count.
+
+    ``older_than_ms`` deletes the traces requested longer ago than that; ``keep_last`` keeps
+    only the newest N traces of each experiment. With both, a trace goes when either says so.
+    ``experiment_ids`` limits the sweep to those experiments (default: all, deleted ones too).
+    Deletion runs in chunks of ``TRACE_PURGE_CHUNK`` traces, each its own transaction.
+
+    Example::
+
+        purged = purge_traces(store, older_than_ms=30 * 24 * 3600 * 1000)
+        print(purged.total)
+    """
+    if older_than_ms is None and keep_last is None:
+        raise InvalidParameter("Give older_than_ms, keep_last or both to purge traces.")
+    if older_than_ms is not None and older_than_ms < 0:
+        raise InvalidParameter(f"older_than_ms must be non-negative, got {older_than_ms}.")
+    if keep_last is not None and (isinstance(keep_last, bool) or keep_last < 0):
+        raise InvalidParameter(f"keep_last must be a non-negative integer, got {keep_last}.")
+    threshold = None if older_than_ms is None else now_ms() - older_than_ms
+    with store._read() as conn:
+        if experiment_ids:
+            keys = [experiment_row(conn, e).experiment_id for e in dict.fromkeys(experiment_ids)]
+        else:
+            keys = sorted(conn.execute(select(trace_info.c.experiment_id).distinct()).scalars())
+        doomed = {key: _traces_to_purge(conn, key, threshold, keep_last) for key in keys}
+    locations: list[str] = []
+    for ids in doomed.values():
+        for chunk in chunks(ids, TRACE_PURGE_CHUNK):
+            with store._write() as conn:
+                locations += _trace_locations(conn, chunk)
+                delete_trace_rows(conn, chunk)
+    return PurgedTraces({str(k): len(v) for k, v in doomed.items() if v}, locations)
+
+
+def _traces_to_purge(
+    conn: Connection, experiment_key: int, threshold: int | None, keep_last: int | None
+) -> list[str]:
+    ti = trace_info.c
+    doomed: dict[str, None] = {}
+    if threshold is not None:
+        old = select(ti.trace_id).where(
+            ti.experiment_id == experiment_key, ti.request_time < threshold
+        )
+        doomed.update(dict.fromkeys(conn.execute(old.order_by(ti.request_time)).scalars()))
+    if keep_last is not None:
+        beyond = (
+            select(ti.trace_id)
+            .where(ti.experiment_id == experiment_key)
+            .order_by(ti.request_time.desc(), ti.trace_id.desc())
+            .offset(keep_last)
+        )
+        doomed.update(dict.fromkeys(conn.execute(beyond).scalars()))
+    return list(doomed)
+
+
+def _trace_locations(conn: Connection, trace_ids: Sequence[str]) -> list[str]:
+    tt = trace_tags.c
+    query = select(tt.value).where(
+        tt.trace_id.in_(trace_ids), tt.key == TraceTagKey.ARTIFACT_LOCATION
+    )
+    return list(conn.execute(query).scalars())
+
+
+__all__ = ["PurgedTraces", "purge_deleted", "purge_traces"]

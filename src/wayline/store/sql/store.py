@@ -2,7 +2,8 @@
 
 The class only composes the parts; each family of operations lives in its own module
 (experiments, runs, values and metrics, inputs, logged models, registered models, model
-versions, the registry's audit trail, webhooks) as a mixin over ``SqlBase``.
+versions, the registry's audit trail, webhooks, traces and their assessments) as a mixin over
+``SqlBase``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from wayline.store.sql.logged_models import LoggedModelsMixin
 from wayline.store.sql.model_versions import ModelVersionsMixin
 from wayline.store.sql.registry import RegisteredModelsMixin
 from wayline.store.sql.runs import RunsMixin
+from wayline.store.sql.traces import SqlTraceStore
 from wayline.store.sql.values import ValuesMixin
+from wayline.store.traces import TraceStore
 
 
 class SqlStore(
@@ -29,9 +32,11 @@ class SqlStore(
     RegisteredModelsMixin,
     ModelVersionsMixin,
     AuditMixin,
+    SqlTraceStore,
     Store,
+    TraceStore,
 ):
-    """Tracking and registry store on a SQL database.
+    """Tracking, registry and trace store on a SQL database.
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///wayline.db``, ``postgresql://u@host/db``,
     ``mysql://u@host/db``); an empty database gets the schema and the Default experiment.

@@ -470,3 +470,121 @@ webhook_deliveries = Table(
     Index(None, "webhook_id", "timestamp"),
     **MYSQL,
 )
+
+# ---------------------------------------------------------------- traces (LLM and agent tracing)
+# A trace's info, keyed by its id (``tr-`` + 32 hex). Times are milliseconds; ``execution_time``
+# is NULL while the trace is in progress. ``state`` holds the wire name (OK, ERROR, IN_PROGRESS).
+# Previews are JSON text of the root span's inputs and outputs (clients cut them to 1000
+# characters; foreign writers may not).
+MAX_TRACE_ID_LENGTH = 50
+MAX_TRACE_TAG_VALUE_LENGTH = 8000
+
+trace_info = Table(
+    "trace_info",
+    metadata,
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("request_time", BigInteger, nullable=False),
+    Column("execution_time", BigInteger),
+    Column("state", String(20), nullable=False),
+    Column("client_request_id", String(250)),
+    Column("request_preview", MediumText),
+    Column("response_preview", MediumText),
+    # The search's default order (newest first, per experiment) and retention's oldest first.
+    Index(None, "experiment_id", "request_time"),
+    Index(None, "client_request_id"),
+    **MYSQL,
+)
+
+
+def _trace_fk() -> ForeignKey:
+    return ForeignKey("trace_info.trace_id", ondelete="CASCADE")
+
+
+# Tags and metadata are read per trace (a page of infos) and filtered per trace (correlated
+# EXISTS on the primary key), so the primary key is their only index.
+trace_tags = Table(
+    "trace_tags",
+    metadata,
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(MAX_TRACE_TAG_VALUE_LENGTH), nullable=False),
+    **CLUSTERED,
+)
+
+trace_request_metadata = Table(
+    "trace_request_metadata",
+    metadata,
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(MAX_TRACE_TAG_VALUE_LENGTH), nullable=False),
+    **CLUSTERED,
+)
+
+# Which runs a trace belongs to: the run it was created in (metadata ``mlflow.sourceRun``,
+# copied here when written) and the runs it was linked to later (``link_traces_to_run``), so
+# ``trace.run_id = X`` is one index probe for both.
+trace_runs = Table(
+    "trace_runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), primary_key=True),
+    Index(None, "trace_id"),
+    **CLUSTERED,
+)
+
+# One row per span. ``content`` is the span in MLflow's JSON form (``Span.to_dict()``: base64
+# ids, every attribute value JSON text); the other columns are copies that searches and paging
+# read without parsing it. Rows can be large (inputs and outputs of LLM calls), so SQLite keeps
+# them in a rowid table rather than clustered on the key.
+trace_spans = Table(
+    "trace_spans",
+    metadata,
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("parent_span_id", String(16)),
+    Column("name", MediumText, nullable=False),
+    Column("type", String(500), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_time_ns", BigInteger, nullable=False),
+    Column("end_time_ns", BigInteger),
+    # Bit 1: the span carries token usage; bit 2: cost. Totals over a trace read these, not
+    # every span's JSON.
+    Column("carries", Integer, nullable=False),
+    Column("content", LongText, nullable=False),
+    # get_spans pages a trace's spans in start-time order, by keyset (start, span id).
+    Index(None, "trace_id", "start_time_ns", "span_id"),
+    **MYSQL,
+)
+
+# Feedback and expectations. ``value`` is the JSON text of the value; ``numeric_value`` is the
+# number when the value is one (not a boolean), for ``feedback.score > 0.5``. ``error`` and
+# ``metadata`` are JSON text. An overridden assessment stays, with ``valid`` false.
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("assessment_id", String(50), primary_key=True),
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("value", MediumText),
+    Column("numeric_value", Double),
+    Column("error", MediumText),
+    Column("rationale", MediumText),
+    Column("source_type", String(30), nullable=False),
+    Column("source_id", String(250), nullable=False),
+    Column("span_id", String(16)),
+    Column("metadata", MediumText),
+    Column("overrides", String(50)),
+    Column("valid", Boolean, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Index(None, "trace_id", "create_time"),
+    Index(None, "kind", "name"),
+    **MYSQL,
+)
