@@ -9,6 +9,7 @@
 #   MODE=artifacts bash bench/run.sh       # artifact proxy throughput: bench/artifacts.py
 #   MODE=serving bash bench/run.sh         # model serving W6 (bench/serving.py prepares it)
 #   MODE=registry bash bench/run.sh        # model registry searches: bench/registry.py
+#   MODE=tracing bash bench/run.sh         # tracing SDK overhead and OTLP ingest: bench/tracing.py
 #
 # Prints the markdown table (ratios are "x times better than MLflow") and keeps raw JSON lines
 # in $OUT. W4 populates 10,000 runs once per target and caches the database under $CACHE.
@@ -31,7 +32,8 @@ case "$mode" in
   artifacts) ;;
   serving) workloads=${WORKLOADS:-w6} ;;
   registry) ;;
-  *) echo "MODE must be embedded, server, artifacts, serving or registry, not '$mode'" >&2; exit 2 ;;
+  tracing) ;;
+  *) echo "MODE must be embedded, server, artifacts, serving, registry or tracing, not '$mode'" >&2; exit 2 ;;
 esac
 
 mlflow_python=$(bash "$harness/mlflow_venv.sh")
@@ -50,6 +52,18 @@ if [ "$mode" = registry ]; then
   [ -n "${QUICK:-}" ] && sizes=(--models 50 --repeat 2)
   MLFLOW_PYTHON="$mlflow_python" "$repo/.venv/bin/python" "$here/registry.py" "${sizes[@]}" \
     --cache "$cache" --report "$cache/report-registry.md" | tee -a "$out"
+  exit
+fi
+if [ "$mode" = tracing ]; then
+  # Per-span overhead of each SDK (embedded SQLite, 5 rounds of 300 traced calls, taking turns)
+  # and OTLP ingest of `mlflow server` and `wayline server` (200 traces x 50 spans, one per
+  # request and 10 per request, then one 50,000-span trace); QUICK: 3 rounds of 100 calls, 40
+  # traces, a 5,000-span trace. One JSON line per figure, the table on stderr and in
+  # $cache/report-tracing.md. The driver builds the OTLP protobufs and posts them: our venv.
+  sizes=()
+  [ -n "${QUICK:-}" ] && sizes=(--quick)
+  MLFLOW_PYTHON="$mlflow_python" "$repo/.venv/bin/python" "$here/tracing.py" "${sizes[@]}" \
+    --report "$cache/report-tracing.md" | tee -a "$out"
   exit
 fi
 wayline_python="$repo/.venv/bin/python"

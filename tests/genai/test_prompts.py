@@ -228,6 +228,33 @@ def test_loading_or_registering_in_a_run_links_it(db: str) -> None:
     ]
 
 
+def test_loading_inside_a_trace_links_it_and_search_finds_it(db: str) -> None:
+    genai.register_prompt("traced", "one")
+    genai.register_prompt("traced", "two")
+
+    @wayline.trace
+    def answer() -> str:
+        genai.load_prompt("prompts:/traced/1")
+        genai.load_prompt("prompts:/traced/1")  # no duplicate
+        prompt = genai.load_prompt("traced")
+        assert prompt is not None
+        return str(prompt.template)
+
+    answer()
+    trace_id = wayline.get_last_active_trace_id()
+    assert trace_id is not None
+    genai.load_prompt("traced")  # outside the trace: no link, no error
+    trace = wayline.get_trace(trace_id)
+    assert trace is not None
+    assert json.loads(trace.info.tags["mlflow.linkedPrompts"]) == [
+        {"name": "traced", "version": "1"},
+        {"name": "traced", "version": "2"},
+    ]
+    found = wayline.search_traces(filter_string="trace.prompt = 'traced/2'", return_type="list")
+    assert [t.info.trace_id for t in found] == [trace_id]
+    assert wayline.search_traces(filter_string="trace.prompt = 'x/1'", return_type="list") == []
+
+
 def test_load_links_the_active_experiment_and_model(db: str) -> None:
     genai.register_prompt("exp", "x")
     experiment = wayline.set_experiment("prompt-work")

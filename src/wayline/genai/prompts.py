@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -50,7 +51,8 @@ def _link_context(
     model: RegisteredModel | None,
     link_model_id: str | None,
 ) -> None:
-    """Record the fluent context's experiment, run and (if asked) logged model on the prompt."""
+    """Record the fluent context's experiment, run, trace and (if asked) logged model on the
+    prompt."""
     from wayline.tracking import fluent
 
     run = fluent.active_run()
@@ -61,6 +63,10 @@ def _link_context(
         registry.link_to_experiment(prompt.name, experiment_id, model)
     if run is not None:
         registry.link_to_run(run.info.run_id, [prompt])
+    if "wayline.tracing.fluent" in sys.modules:  # a trace can be open only if tracing is loaded
+        from wayline.tracing.fluent import link_prompt_to_current_trace
+
+        link_prompt_to_current_trace(prompt.name, prompt.version)
     if link_model_id:
         with _secondary(f"link prompt '{prompt.name}' to logged model {link_model_id}"):
             registry.link_to_model(link_model_id, [prompt])
@@ -115,8 +121,9 @@ def load_prompt(
     ``prompts:/name@latest``, or a name with an optional ``version`` (the latest if none).
 
     With ``allow_missing`` a missing prompt, version or alias gives None instead of an error.
-    Inside an active run the version is recorded in the run's ``mlflow.linkedPrompts`` tag; with
-    ``link_to_model`` it is also recorded on ``model_id`` (or the active model, if one is set).
+    The version is recorded in the ``mlflow.linkedPrompts`` tag of the active run and of the trace
+    being recorded, if any; with ``link_to_model`` it is also recorded on ``model_id`` (or the
+    active model, if one is set).
     ``cache_ttl_seconds`` is taken for MLflow's signature only: Wayline keeps no prompt cache,
     every load reads the store (so an alias moved elsewhere is seen at once).
 

@@ -139,6 +139,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
         uvicorn.run(create_app(ServerSettings(backend_store_uri="sqlite:///runs.db")))
     """
+    # Imported here: the UI brings Jinja2, which `import wayline` must not load.
+    from wayline.ui import add_ui_pages
+
     # An artifacts-only server never touches the tracking database.
     store = None if settings.artifacts_only else build_tracking_store(settings)
     metrics = Metrics(settings.metrics_dir)
@@ -173,6 +176,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         add_trace_routes(app.router, store)
         add_otlp_routes(app.router, store, max_body_bytes=settings.max_request_body_bytes)
         add_ui_routes(app.router, store, settings)
+        add_ui_pages(app.router, store, settings)
     add_artifact_routes(app.router, settings)
     _add_middleware(app, settings, metrics)
     return app

@@ -8,12 +8,19 @@ Recording never raises into the traced code: a span that cannot be started is re
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from wayline.entities.trace import SpanAttributeKey, SpanType, TraceMetadataKey, TraceState
+from wayline.entities.trace import (
+    SpanAttributeKey,
+    SpanType,
+    TraceMetadataKey,
+    TraceState,
+    TraceTagKey,
+)
 from wayline.errors import InvalidParameter
 from wayline.tracing import context
 from wayline.tracing.config import is_enabled
@@ -258,6 +265,23 @@ def update_current_trace(
         record.state = trace_state
 
 
+def link_prompt_to_current_trace(name: str, version: str | int) -> None:
+    """Add a prompt version to the ``mlflow.linkedPrompts`` tag of the trace being recorded
+    (``load_prompt`` calls it, so ``trace.prompt = 'name/version'`` finds the traces that used
+    a prompt). Outside a trace it does nothing."""
+    span = get_current_active_span()
+    if span is None:
+        return
+    tags = span._record.tags
+    try:
+        linked = json.loads(tags.get(TraceTagKey.LINKED_PROMPTS) or "[]")
+    except ValueError:
+        linked = []
+    entry = {"name": name, "version": str(version)}
+    if isinstance(linked, list) and entry not in linked:
+        tags[TraceTagKey.LINKED_PROMPTS] = json.dumps([*linked, entry])
+
+
 def flush_trace_async_logging(terminate: bool = False) -> None:
     """Wait until every finished trace is written to the tracking store (and sent to the
     OpenTelemetry collector, when ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` names one).
@@ -285,6 +309,7 @@ __all__ = [
     "get_active_trace_id",
     "get_current_active_span",
     "get_last_active_trace_id",
+    "link_prompt_to_current_trace",
     "start_span",
     "start_span_no_context",
     "update_current_trace",

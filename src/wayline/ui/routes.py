@@ -1,0 +1,100 @@
+"""``add_ui_pages``: mounts the UI's pages, its static files and Plotly on the server's router.
+
+Page URLs (``/``, ``/experiments…``) share the router with the REST API but none of its
+prefixes (``/api``, ``/ajax-api``, ``/get-artifact``, ``/v1/traces``, ``/health``, ``/version``,
+``/metrics``). A ``WaylineError`` raised by a page becomes an HTML error page with the store's
+message and status instead of the API's JSON body.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Router
+from starlette.staticfiles import StaticFiles
+
+from wayline.errors import WaylineError
+from wayline.server.settings import ServerSettings
+from wayline.store.tracking import TrackingStore
+from wayline.ui.experiments_pages import ExperimentPages
+from wayline.ui.run_pages import RunPages
+from wayline.ui.templating import Pages
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+STATIC_URL = "/static-files"
+PLOTLY_URL = f"{STATIC_URL}/vendor/plotly.min.js"
+_STATIC_DIR = Path(__file__).parent / "static"
+
+
+def plotly_bundle() -> Path | None:
+    """The ``plotly.min.js`` the ``plotly`` Python package ships, if it is installed.
+
+    Found without importing plotly, which would load its whole Python API for one file.
+    """
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(spec.submodule_search_locations[0]) / "package_data" / "plotly.min.js"
+    return path if path.is_file() else None
+
+
+async def _plotly(_: Request) -> Response:
+    path = plotly_bundle()
+    if path is None:
+        return PlainTextResponse(
+            "Charts need the plotly package: pip install plotly", status_code=404
+        )
+    return FileResponse(
+        path, media_type="text/javascript", headers={"cache-control": "public, max-age=86400"}
+    )
+
+
+def _html_errors(pages: Pages, endpoint: Endpoint) -> Endpoint:
+    async def page(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except WaylineError as exc:
+            context = {"title": "Error", "error": exc.message, "code": exc.error_code}
+            return pages.render("error.html", context, status_code=exc.http_status)
+
+    return page
+
+
+def add_ui_pages(router: Router, store: TrackingStore, settings: ServerSettings) -> None:
+    """Mount the web UI on ``router``, reading and writing through ``store``.
+
+    Example::
+
+        app = Starlette()
+        add_ui_pages(app.router, SqlStore("sqlite:///runs.db"), ServerSettings())
+    """
+    del settings  # the pages need nothing from it yet; later pages (artifacts) will
+    pages = Pages()
+    experiments = ExperimentPages(store, pages)
+    runs = RunPages(store, pages)
+    routes: list[tuple[str, Endpoint, str]] = [
+        ("/", experiments.list, "GET"),
+        ("/experiments", experiments.list, "GET"),
+        ("/experiments/create", experiments.create, "POST"),
+        ("/experiments/{experiment_id}/rename", experiments.rename, "POST"),
+        ("/experiments/{experiment_id}/delete", experiments.delete, "POST"),
+        ("/experiments/{experiment_id}", runs.table, "GET"),
+        ("/experiments/{experiment_id}/runs/delete", runs.delete_runs, "POST"),
+        ("/experiments/{experiment_id}/runs/restore", runs.restore_runs, "POST"),
+        ("/experiments/{experiment_id}/runs/{run_id}", runs.run, "GET"),
+    ]
+    for path, endpoint, method in routes:
+        router.add_route(path, _html_errors(pages, endpoint), methods=[method])
+    # Before the static mount: a Mount matches its whole prefix.
+    router.add_route(PLOTLY_URL, _plotly, methods=["GET"])
+    router.routes.append(
+        Mount(STATIC_URL, app=StaticFiles(directory=_STATIC_DIR), name="ui-static")
+    )
+
+
+__all__ = ["PLOTLY_URL", "STATIC_URL", "add_ui_pages", "plotly_bundle"]
