@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from wayline.errors import WaylineError
 from wayline.server.settings import ServerSettings
-from wayline.store.tracking import TrackingStore
+from wayline.store.backend import Store
 from wayline.ui.experiments_pages import ExperimentPages
 from wayline.ui.run_pages import RunPages
 from wayline.ui.templating import Pages
@@ -65,7 +65,7 @@ def _html_errors(pages: Pages, endpoint: Endpoint) -> Endpoint:
     return page
 
 
-def add_ui_pages(router: Router, store: TrackingStore, settings: ServerSettings) -> None:
+def add_ui_pages(router: Router, store: Store, settings: ServerSettings) -> None:
     """Mount the web UI on ``router``, reading and writing through ``store``.
 
     Example::
@@ -73,7 +73,6 @@ def add_ui_pages(router: Router, store: TrackingStore, settings: ServerSettings)
         app = Starlette()
         add_ui_pages(app.router, SqlStore("sqlite:///runs.db"), ServerSettings())
     """
-    del settings  # the pages need nothing from it yet; later pages (artifacts) will
     pages = Pages()
     experiments = ExperimentPages(store, pages)
     runs = RunPages(store, pages)

@@ -20,9 +20,10 @@ from starlette.responses import HTMLResponse
 import wayline
 
 # The pages load scripts, styles and images from this server only: a value that slipped past
-# escaping still could not run inline script or reach another host.
+# escaping still could not run inline script or reach another host. Inline styles are allowed
+# because Plotly sets them on the elements it draws; a style cannot run code.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'self'"
 )
