@@ -80,6 +80,7 @@ from wayline.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_trac
 
 if TYPE_CHECKING:  # loaded on first use below; type checkers see the real signatures
     from wayline.tracing import (
+        add_trace,
         delete_assessment,
         delete_trace_tag,
         flush_trace_async_logging,
@@ -91,6 +92,7 @@ if TYPE_CHECKING:  # loaded on first use below; type checkers see the real signa
         log_assessment,
         log_expectation,
         log_feedback,
+        log_trace,
         override_feedback,
         search_traces,
         set_trace_tag,
@@ -126,6 +128,7 @@ _LAZY_SUBMODULES = frozenset(
 # script that never traces never pays for it, and the first span loads OpenTelemetry.
 _TRACING_NAMES = frozenset(
     {
+        "add_trace",
         "delete_assessment",
         "delete_trace_tag",
         "flush_trace_async_logging",
@@ -137,6 +140,7 @@ _TRACING_NAMES = frozenset(
         "log_assessment",
         "log_expectation",
         "log_feedback",
+        "log_trace",
         "override_feedback",
         "search_traces",
         "set_trace_tag",
@@ -172,6 +176,7 @@ __all__ = [
     "WaylineError",
     "__version__",
     "active_run",
+    "add_trace",
     "artifacts",
     "create_experiment",
     "create_external_model",
@@ -219,6 +224,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "log_trace",
     "override_feedback",
     "register_model",
     "search_experiments",

@@ -314,3 +314,57 @@ def test_async_generators_are_traced(finished: Finished) -> None:
     with pytest.raises(ValueError, match="async stream"):
         asyncio.run(drain())
     assert finished(wayline.get_last_active_trace_id()).info.state is TraceState.ERROR
+
+
+def test_trace_destination_sends_new_traces_to_that_experiment(
+    finished: Finished, client: Any
+) -> None:
+    other = client.create_experiment("destination")
+
+    class Location:  # MLflow's experiment location objects carry an experiment_id
+        experiment_id = other
+
+    @mlflow.trace(trace_destination=Location(), log_level="WARNING", description="adds")
+    def add(a: int, b: int) -> int:
+        return inner(a) + b
+
+    @mlflow.trace(trace_destination="0")  # a child: the trace's experiment is its root's
+    def inner(a: int) -> int:
+        return a
+
+    add(1, 2)
+    trace = finished(mlflow.get_last_active_trace_id())
+    assert trace.info.experiment_id == other
+    root = by_name(trace)["add"]
+    assert root.attributes["mlflow.spanLogLevel"] == 30
+    assert root.attributes["mlflow.spanDescription"] == "adds"
+    assert {span.name for span in trace.spans} == {"add", "inner"}
+
+
+def test_sampling_ratio_override_skips_whole_traces(finished: Finished, client: Any) -> None:
+    @mlflow.trace(sampling_ratio_override=0.0)
+    def never() -> int:
+        return child()
+
+    @mlflow.trace
+    def child() -> int:
+        return 1
+
+    @mlflow.trace(sampling_ratio_override=1.0)
+    def always() -> int:
+        return 2
+
+    before = mlflow.get_last_active_trace_id()
+    assert never() == 1
+    assert mlflow.get_last_active_trace_id() == before  # neither never nor child was traced
+    always()
+    assert finished(mlflow.get_last_active_trace_id()).spans[0].name == "always"
+
+
+def test_bad_decorator_options_are_refused_at_decoration() -> None:
+    with pytest.raises(InvalidParameter, match="sampling_ratio_override"):
+        mlflow.trace(sampling_ratio_override=1.5)
+    with pytest.raises(InvalidParameter, match="trace_destination"):
+        mlflow.trace(trace_destination=object())
+    with pytest.raises(InvalidParameter, match="log_level"):
+        mlflow.trace(log_level="LOUD")

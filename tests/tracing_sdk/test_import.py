@@ -12,6 +12,7 @@ from wayline.tracing import LiveSpan
 TRACING_PUBLIC = {
     "LiveSpan",
     "NoOpSpan",
+    "add_trace",
     "delete_assessment",
     "delete_trace_tag",
     "disable",
@@ -27,6 +28,7 @@ TRACING_PUBLIC = {
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "log_trace",
     "override_feedback",
     "search_traces",
     "set_prices",

@@ -174,3 +174,17 @@ def test_reading_a_trace_right_after_it_ends_waits_for_its_export(client: Client
     trace = wayline.get_trace(wayline.get_last_active_trace_id() or "")
     assert trace is not None and trace.spans[0].outputs == 1
     assert client.get_trace(trace.info.trace_id).info.trace_id == trace.info.trace_id
+
+
+def test_size_metadata_describes_the_spans(finished: Callable[[str | None], Trace]) -> None:
+    with wayline.start_span("root") as root:
+        for i in range(4):
+            with wayline.start_span(f"child-{i}") as child:
+                child.set_outputs("x" * (100 * (i + 1)))
+    info = finished(root.trace_id).info
+    stats = json.loads(info.trace_metadata["mlflow.trace.sizeStats"])
+    assert set(stats) == {"total_size_bytes", "num_spans", "max", "p25", "p50", "p75"}
+    assert stats["num_spans"] == 5
+    assert int(info.trace_metadata["mlflow.trace.sizeBytes"]) == stats["total_size_bytes"]
+    assert stats["max"] > 400 and stats["p25"] <= stats["p50"] <= stats["p75"] <= stats["max"]
+    assert stats["total_size_bytes"] > 5 * stats["p25"]

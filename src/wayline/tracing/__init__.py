@@ -65,11 +65,13 @@ from wayline.tracing.fluent_traces import (
     search_traces,
     set_trace_tag,
 )
+from wayline.tracing.manual import add_trace, log_trace
 from wayline.tracing.span import LiveSpan, NoOpSpan
 
 __all__ = [
     "LiveSpan",
     "NoOpSpan",
+    "add_trace",
     "delete_assessment",
     "delete_trace_tag",
     "disable",
@@ -85,6 +87,7 @@ __all__ = [
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "log_trace",
     "override_feedback",
     "search_traces",
     "set_prices",

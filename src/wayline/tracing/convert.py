@@ -166,6 +166,36 @@ def preview(value: Any, text: str, role: str) -> str:
 
 
 # ---------------------------------------------------------------------- the trace info
+def _percentile(ordered: Sequence[int], fraction: float) -> int:
+    """Linear interpolation between the closest ranks, as numpy's default does."""
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
+def size_metadata(spans: Sequence[Span]) -> dict[str, str]:
+    """MLflow's ``mlflow.trace.sizeBytes`` and ``mlflow.trace.sizeStats``: the size in bytes of
+    the trace's spans as JSON (each span as ``Span.to_dict()``, in a JSON list) and the spread
+    of span sizes."""
+    import orjson
+
+    sizes = sorted(len(orjson.dumps(span.to_dict())) for span in spans)
+    total = sum(sizes) + max(len(sizes) - 1, 0) + 2  # the list's commas and brackets
+    stats = {
+        "total_size_bytes": total,
+        "num_spans": len(sizes),
+        "max": sizes[-1] if sizes else 0,
+        "p25": _percentile(sizes, 0.25) if sizes else 0,
+        "p50": _percentile(sizes, 0.50) if sizes else 0,
+        "p75": _percentile(sizes, 0.75) if sizes else 0,
+    }
+    return {
+        TraceMetadataKey.SIZE_BYTES: str(total),
+        TraceMetadataKey.SIZE_STATS: orjson.dumps(stats).decode(),
+    }
+
+
 def _metadata_value(value: Any) -> str:
     return value if isinstance(value, str) else dumps_pretty(value)
 
@@ -199,6 +229,7 @@ def build_info(
     total_cost = cost.trace_cost(spans)
     if total_cost is not None:
         metadata[TraceMetadataKey.COST] = dumps_pretty(total_cost)
+    metadata.update(size_metadata(spans))
 
     tags = {TraceTagKey.TRACE_NAME: root.name}
     tags.update((str(k), v if isinstance(v, str) else str(v)) for k, v in record.tags.items())
@@ -228,4 +259,4 @@ def build_info(
     )
 
 
-__all__ = ["build_info", "preview", "to_span", "truncate"]
+__all__ = ["build_info", "preview", "size_metadata", "to_span", "truncate"]

@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import random
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from wayline.entities.trace import SpanAttributeKey, SpanEvent, SpanType
@@ -27,7 +29,7 @@ from wayline.tracing import context
 from wayline.tracing.config import is_enabled
 from wayline.tracing.fluent import encode_attributes
 from wayline.tracing.serialize import dumps
-from wayline.tracing.span import LiveSpan
+from wayline.tracing.span import LiveSpan, NoOpSpan
 
 _logger = logging.getLogger("wayline.tracing")
 
@@ -97,31 +99,91 @@ class _Binder:
         return dict(bound.arguments)
 
 
+@dataclass(frozen=True, slots=True)
+class TraceOptions:
+    """The decorator's arguments, as MLflow 3.18's ``@mlflow.trace`` takes them.
+
+    ``experiment_id`` (from ``trace_destination``) and ``sampling_ratio`` apply when the call
+    starts a new trace; ``log_level`` and ``description`` are recorded on every span.
+    """
+
+    name: str | None = None
+    span_type: str = SpanType.UNKNOWN
+    attributes: Mapping[str, Any] | None = None
+    output_reducer: Callable[[list[Any]], Any] | None = None
+    experiment_id: str | None = None
+    sampling_ratio: float | None = None
+    log_level: int | None = None
+    description: str | None = None
+
+
+_LOG_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+
+
+def _destination_experiment(destination: Any) -> str | None:
+    """The experiment id of ``trace_destination``: an id, or MLflow's experiment location
+    objects (anything with an ``experiment_id``)."""
+    if destination is None:
+        return None
+    experiment_id = destination if isinstance(destination, (str, int)) else None
+    experiment_id = getattr(destination, "experiment_id", experiment_id)
+    if experiment_id is None or str(experiment_id) == "":
+        raise InvalidParameter(
+            f"trace_destination must name an experiment (an id, or an object with an "
+            f"experiment_id), got {destination!r}."
+        )
+    return str(experiment_id)
+
+
+def _log_level(level: int | str | None) -> int | None:
+    if level is None or isinstance(level, int):
+        return level
+    try:
+        return _LOG_LEVELS[str(level).upper()]
+    except KeyError:
+        raise InvalidParameter(
+            f"log_level must be DEBUG, INFO, WARNING, ERROR or a number, got {level!r}."
+        ) from None
+
+
 class _Traced:
     """What every wrapper needs: the span's name, fixed attributes and the argument binder."""
 
-    __slots__ = ("attributes", "binder", "name", "reducer", "span_type")
+    __slots__ = (
+        "attributes",
+        "binder",
+        "experiment_id",
+        "name",
+        "reducer",
+        "sampling_ratio",
+        "span_type",
+    )
 
-    def __init__(
-        self,
-        fn: Callable[..., Any],
-        name: str | None,
-        span_type: str,
-        attributes: Mapping[str, Any] | None,
-        reducer: Callable[[list[Any]], Any] | None,
-    ) -> None:
-        self.name: str = name or getattr(fn, "__name__", None) or "function"
-        self.span_type = str(span_type or SpanType.UNKNOWN)
-        self.attributes = encode_attributes(self.span_type, attributes)
+    def __init__(self, fn: Callable[..., Any], options: TraceOptions) -> None:
+        self.name: str = options.name or getattr(fn, "__name__", None) or "function"
+        self.span_type = str(options.span_type or SpanType.UNKNOWN)
+        self.attributes = encode_attributes(self.span_type, options.attributes)
         self.attributes[SpanAttributeKey.FUNCTION_NAME] = dumps(getattr(fn, "__name__", ""))
+        if options.log_level is not None:
+            self.attributes[SpanAttributeKey.LOG_LEVEL] = dumps(options.log_level)
+        if options.description is not None:
+            self.attributes[SpanAttributeKey.DESCRIPTION] = dumps(options.description)
         self.binder = _Binder(fn)
-        self.reducer = reducer
+        self.reducer = options.output_reducer
+        self.experiment_id = options.experiment_id
+        self.sampling_ratio = options.sampling_ratio
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LiveSpan | None:
         try:
+            parent = context.current.get()
+            ratio = self.sampling_ratio
+            if parent is None and ratio is not None and random.random() >= ratio:
+                return NoOpSpan()  # not sampled: nor are the calls it makes
             attributes = self.attributes.copy()
             attributes[_INPUTS] = dumps(self.binder.bind(args, kwargs))
-            return context.start(self.name, self.span_type, context.current.get(), attributes)
+            return context.start(
+                self.name, self.span_type, parent, attributes, experiment_id=self.experiment_id
+            )
         except Exception:
             _logger.warning("Could not start span %r.", self.name, exc_info=True)
             return None
@@ -287,21 +349,15 @@ def _wrap_async_generator(fn: Callable[..., Any], traced: _Traced) -> Callable[.
     return wrapper
 
 
-def _decorate(
-    fn: Any,
-    name: str | None,
-    span_type: str,
-    attributes: Mapping[str, Any] | None,
-    output_reducer: Callable[[list[Any]], Any] | None,
-) -> Any:
+def _decorate(fn: Any, options: TraceOptions) -> Any:
     descriptor = type(fn) if isinstance(fn, (classmethod, staticmethod)) else None
     original = fn.__func__ if descriptor is not None else fn
     is_stream = inspect.isgeneratorfunction(original) or inspect.isasyncgenfunction(original)
-    if output_reducer is not None and not is_stream:
+    if options.output_reducer is not None and not is_stream:
         raise InvalidParameter(
             "The output_reducer argument is only supported for generator functions."
         )
-    traced = _Traced(original, name, span_type, attributes, output_reducer)
+    traced = _Traced(original, options)
     if inspect.isasyncgenfunction(original):
         wrapper = _wrap_async_generator(original, traced)
     elif inspect.isgeneratorfunction(original):
@@ -327,6 +383,10 @@ def trace(
     span_type: str = SpanType.UNKNOWN,
     attributes: Mapping[str, Any] | None = None,
     output_reducer: Callable[[list[Any]], Any] | None = None,
+    trace_destination: Any = None,
+    sampling_ratio_override: float | None = None,
+    log_level: int | str | None = None,
+    description: str | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -337,6 +397,10 @@ def trace(
     span_type: str = SpanType.UNKNOWN,
     attributes: Mapping[str, Any] | None = None,
     output_reducer: Callable[[list[Any]], Any] | None = None,
+    trace_destination: Any = None,
+    sampling_ratio_override: float | None = None,
+    log_level: int | str | None = None,
+    description: str | None = None,
 ) -> Any:
     """Record each call of the decorated function as a span (a child of the current span, or
     the root of a new trace). Works on functions, ``async def`` functions, generators and async
@@ -356,12 +420,30 @@ def trace(
 
         ask("meaning of life?")      # inputs {"question": ..., "temperature": 0.0}
         list(stream("go"))           # outputs "42"
+
+    A call that starts a new trace records it in ``trace_destination``'s experiment (an id, or
+    MLflow's experiment location object) if given, and is traced with probability
+    ``sampling_ratio_override`` if given (the calls it makes go with it).
     """
+    if sampling_ratio_override is not None and not 0.0 <= sampling_ratio_override <= 1.0:
+        raise InvalidParameter(
+            f"sampling_ratio_override must be between 0 and 1, got {sampling_ratio_override}."
+        )
+    options = TraceOptions(
+        name,
+        span_type,
+        attributes,
+        output_reducer,
+        _destination_experiment(trace_destination),
+        sampling_ratio_override,
+        _log_level(log_level),
+        description,
+    )
     if func is not None:
-        return _decorate(func, name, span_type, attributes, output_reducer)
+        return _decorate(func, options)
 
     def decorator(fn: Any) -> Any:
-        return _decorate(fn, name, span_type, attributes, output_reducer)
+        return _decorate(fn, options)
 
     return decorator
 

@@ -34,6 +34,7 @@ from wayline.store.tracking import TrackingStore
 
 if TYPE_CHECKING:
     from wayline.tracing.record import TraceRecord
+    from wayline.tracing.span import LiveSpan
 
 
 def _in_progress(trace_id: str) -> TraceRecord | None:
@@ -248,6 +249,77 @@ class TracesClient:
         for trace_id in ids:
             wait_for_export(trace_id)
         self._trace_store().link_traces_to_run(ids, run_id)
+
+    # ------------------------------------------------------------------ spans by id
+    def start_trace(
+        self,
+        name: str,
+        span_type: str = "UNKNOWN",
+        inputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        experiment_id: str | None = None,
+        start_time_ns: int | None = None,
+    ) -> LiveSpan:
+        """Start a trace by hand; its spans are named by id, so they can start and end in
+        different callbacks. End it with ``end_trace``.
+
+        Example::
+
+            root = client.start_trace("agent", inputs={"q": "hi"})
+            child = client.start_span("llm", root.trace_id, root.span_id, span_type="LLM")
+            client.end_span(root.trace_id, child.span_id, outputs="hello")
+            client.end_trace(root.trace_id, outputs="hello")
+        """
+        from wayline.tracing import manual
+
+        return manual.start_trace(
+            name, span_type, inputs, attributes, tags, experiment_id, start_time_ns
+        )
+
+    def start_span(
+        self,
+        name: str,
+        trace_id: str,
+        parent_id: str,
+        span_type: str = "UNKNOWN",
+        inputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        start_time_ns: int | None = None,
+    ) -> LiveSpan:
+        """Start a child of span ``parent_id`` in a trace begun with ``start_trace``."""
+        from wayline.tracing import manual
+
+        return manual.start_span(
+            name, trace_id, parent_id, span_type, inputs, attributes, start_time_ns
+        )
+
+    def end_span(
+        self,
+        trace_id: str,
+        span_id: str,
+        outputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        status: str = "OK",
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End a span begun with ``start_span``."""
+        from wayline.tracing import manual
+
+        manual.end_span(trace_id, span_id, outputs, attributes, status, end_time_ns)
+
+    def end_trace(
+        self,
+        trace_id: str,
+        outputs: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        status: str = "OK",
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End a trace begun with ``start_trace``; it is then exported to the store."""
+        from wayline.tracing import manual
+
+        manual.end_trace(trace_id, outputs, attributes, status, end_time_ns)
 
     # ------------------------------------------------------------------ assessments
     def log_assessment(self, trace_id: str, assessment: Assessment) -> Assessment:
