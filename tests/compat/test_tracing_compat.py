@@ -55,17 +55,9 @@ BACKENDS = [
 ]
 REFERENCE = "mlflow"
 
-# Differences still to fix (issue 7's open gaps), expected to fail until they are: linking a trace
-# the server has not stored yet answers 404 where MLflow records the link, and a
-# ``metadata.`mlflow.sourceRun``` search misses traces linked to the run afterwards.
-KNOWN_GAPS: dict[str, str] = {
-    "run_link": "link-to-run of a not-yet-stored trace; sourceRun metadata search of links",
-}
-# On PostgreSQL and MariaDB a root-span upsert racing StartTraceV3 can overwrite the client's
-# trace info (client_request_id): it fails in some runs only, so it cannot be a strict xfail.
-RACY_ON_SERVERS: dict[str, str] = {
-    "spans": "log_spans' root upsert races StartTraceV3 and may drop client_request_id",
-}
+# Sections still expected to fail (section -> why): a strict xfail, so a fixed gap fails the
+# test until its entry is removed.
+KNOWN_GAPS: dict[str, str] = {}
 
 # Where Wayline answers differently on purpose: (section, key) -> why. Such keys must still
 # differ (a stale entry fails the test); every other key of the section must be equal.
@@ -227,8 +219,6 @@ def test_tracing_on_wayline_server(
 ) -> None:
     if section in KNOWN_GAPS:
         request.applymarker(pytest.mark.xfail(reason=KNOWN_GAPS[section], strict=True))
-    elif section in RACY_ON_SERVERS and backend != "sqlite":
-        request.applymarker(pytest.mark.xfail(reason=RACY_ON_SERVERS[section], strict=False))
     got = runs(f"wayline-{backend}")
     _compare(section, got, reference, f"mlflow client on wayline server ({backend})")
 

@@ -441,12 +441,41 @@ def test_linked_traces_are_found_by_run_id(store: Store, make_run: Callable[...,
     assert [t.trace_id for t in found] == [linked, created_in_run]
     other = ts.search_traces([experiment_id], f"attribute.run_id != '{run.info.run_id}'")
     assert list(other) == []
+    by_metadata = f"metadata.`mlflow.sourceRun` = '{run.info.run_id}'"
+    assert [t.trace_id for t in ts.search_traces([experiment_id], by_metadata)] == [
+        linked,
+        created_in_run,
+    ]
     with raises(NotFound, "RESOURCE_DOES_NOT_EXIST"):
         ts.link_traces_to_run([linked], "0" * 32)
-    with raises(NotFound, "RESOURCE_DOES_NOT_EXIST"):
-        ts.link_traces_to_run([new_trace_id()], run.info.run_id)
     with raises(InvalidParameter, "INVALID_PARAMETER_VALUE"):
         ts.link_traces_to_run([new_trace_id() for _ in range(101)], run.info.run_id)
+
+
+def test_a_trace_linked_before_it_is_stored_is_found_once_it_arrives(
+    store: Store, make_run: Callable[..., Run]
+) -> None:
+    # Asynchronous export can send the link before the trace (MLflow records it all the same).
+    ts = traces(store)
+    experiment_id, _ = _experiment(store)
+    run_id = make_run(experiment_id).info.run_id
+    by_info, by_spans, never_stored = new_trace_id(), new_trace_id(), new_trace_id()
+
+    ts.link_traces_to_run([by_info, by_spans, never_stored], run_id)
+    ts.start_trace(make_info(by_info, experiment_id))
+    ts.log_spans(experiment_id, _agent_trace(by_spans))
+
+    for filter_string in (
+        f"trace.run_id = '{run_id}'",
+        f"metadata.`mlflow.sourceRun` = '{run_id}'",
+    ):
+        found = ts.search_traces([experiment_id], filter_string)
+        assert sorted(t.trace_id for t in found) == sorted([by_info, by_spans]), filter_string
+    # Other comparators on the metadata key see the entry only, as in MLflow.
+    assert list(ts.search_traces([experiment_id], "metadata.`mlflow.sourceRun` != 'x'")) == []
+    assert ts.delete_traces(experiment_id, trace_ids=[by_info]) == 1
+    found = ts.search_traces([experiment_id], f"trace.run_id = '{run_id}'")
+    assert [t.trace_id for t in found] == [by_spans]
 
 
 def test_link_prompts_merges_into_the_linked_prompts_tag(store: Store) -> None:

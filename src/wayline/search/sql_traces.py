@@ -11,7 +11,9 @@ never matches, even with ``!=``; ``LIKE`` is case-sensitive, ``ILIKE`` is not):
   ``'true'``), and ``LIKE`` / ``RLIKE`` match the text or, for a JSON string, the string inside
   the quotes; numeric comparisons on assessments use the number, when the value is one;
 - only valid assessments count (an overridden one is kept with ``valid`` false);
-- ``trace.run_id`` matches the run a trace was created in and the runs it was linked to;
+- ``trace.run_id`` matches the run a trace was created in and the runs it was linked to, and so
+  does ``metadata.`mlflow.sourceRun` = X`` (as in MLflow; other comparators on that key see the
+  metadata entry only, as there too);
 - ``trace.prompt = 'name/version'`` matches the trace's ``mlflow.linkedPrompts`` entry, which the
   store keeps in a canonical JSON spelling;
 - order: requested keys (traces lacking one last in both directions), then ``timestamp_ms
@@ -111,7 +113,10 @@ def _clause(comparison: Comparison, dialect: str) -> ColumnElement[bool]:
     if kind == "tag":
         return _keyed_clause(trace_tags, key, comparator, value)
     if kind == "metadata":
-        return _keyed_clause(trace_request_metadata, key, comparator, value)
+        found = _keyed_clause(trace_request_metadata, key, comparator, value)
+        if key == TraceMetadataKey.SOURCE_RUN and comparator == "=":
+            return or_(found, _run_clause(comparator, value))
+        return found
     if kind == "span":
         return _span_exists(_span_condition(key, comparator, value, dialect))
     if kind in ("feedback", "expectation"):

@@ -119,7 +119,8 @@ class TraceStore(ABC):
     @abstractmethod
     def link_traces_to_run(self, trace_ids: Sequence[str], run_id: str) -> None:
         """At most ``LINK_TRACES_TO_RUN_LIMIT`` ids; the run's traces are then found by
-        ``trace.run_id``."""
+        ``trace.run_id``. The run must exist; a trace need not yet (as MLflow, for asynchronous
+        export): its link counts once it is stored."""
 
     @abstractmethod
     def link_prompts_to_trace(

@@ -528,12 +528,14 @@ trace_request_metadata = Table(
 
 # Which runs a trace belongs to: the run it was created in (metadata ``mlflow.sourceRun``,
 # copied here when written) and the runs it was linked to later (``link_traces_to_run``), so
-# ``trace.run_id = X`` is one index probe for both.
+# ``trace.run_id = X`` is one index probe for both. No foreign key to ``trace_info``: as in
+# MLflow, a trace can be linked before it is stored (asynchronous export sends the link first);
+# deleting a trace deletes its links explicitly (``trace_rows.delete_trace_rows``).
 trace_runs = Table(
     "trace_runs",
     metadata,
     Column("run_id", String(32), primary_key=True),
-    Column("trace_id", String(MAX_TRACE_ID_LENGTH), _trace_fk(), primary_key=True),
+    Column("trace_id", String(MAX_TRACE_ID_LENGTH), primary_key=True),
     Index(None, "trace_id"),
     **CLUSTERED,
 )

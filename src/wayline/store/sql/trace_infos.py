@@ -1,15 +1,22 @@
-"""The trace info a batch of spans implies: made from the root span for a trace without one,
-completed from it for a trace that has one (the info's own values win), and the token usage and
-cost totals of the trace's spans.
+"""How the two writers of a trace's info merge, whichever comes first (see ``trace_rows``):
+
+- a batch of spans implies an info: made from the root span for a trace without one (an
+  IN_PROGRESS placeholder until the root arrives), completed from it for a trace that has one
+  (the info's own values win), plus the token usage and cost totals of the trace's spans;
+- ``start_trace``'s explicit values win over those derived from spans, but what it leaves empty
+  (no duration, no previews, an unfinished state) keeps what the spans gave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
 from wayline.entities.trace import Span, TraceInfo, TraceMetadataKey, TraceState, TraceTagKey
+from wayline.errors import InvalidParameter
 from wayline.store.sql.trace_rows import write_info
 from wayline.store.sql.trace_spans import (
     RootFacts,
@@ -24,6 +31,35 @@ from wayline.store.sql.trace_spans import (
 )
 
 _IN_PROGRESS = (TraceState.IN_PROGRESS, TraceState.STATE_UNSPECIFIED)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanBatch:
+    """The spans of one trace in a ``log_spans`` call, with what its root says."""
+
+    trace_id: str
+    spans: Sequence[Span]
+    facts: RootFacts | None  # None: the root span is not in this batch
+    first_start_ms: int
+
+
+def span_batch(spans: Sequence[Span]) -> SpanBatch:
+    root = find_root(spans)
+    return SpanBatch(
+        trace_id=spans[0].trace_id,
+        spans=spans,
+        facts=root_facts(root) if root is not None else None,
+        first_start_ms=min(span.start_time_ns for span in spans) // 1_000_000,
+    )
+
+
+def new_info_row(experiment_key: int, batch: SpanBatch) -> dict[str, Any]:
+    """The info row of a trace first seen in this batch (to insert if none is stored)."""
+    return {
+        "trace_id": batch.trace_id,
+        "experiment_id": experiment_key,
+        **_values_from_root(batch.facts, batch.first_start_ms),
+    }
 
 
 def span_totals(
@@ -57,17 +93,17 @@ def span_totals(
 def merge_info(
     conn: Connection,
     dialect: str,
-    experiment_key: int,
     location: str,
-    batch: Sequence[Span],
+    batch: SpanBatch,
     existing: TraceInfo | None,
     totals: dict[str, str],
 ) -> None:
-    """Create or complete one trace's info for a batch of its spans (stored right after)."""
-    trace_id = batch[0].trace_id
-    root = find_root(batch)
-    facts = root_facts(root) if root is not None else None
-    first_start_ms = min(span.start_time_ns for span in batch) // 1_000_000
+    """Complete one claimed trace info for a batch of its spans (stored right after).
+
+    ``existing`` is the stored info, read under its lock, or None when this call has just
+    inserted the info from ``new_info_row`` (which then needs its tags and metadata only).
+    """
+    facts = batch.facts
     tags = server_tags(location, has_spans=True)
     present = existing.trace_metadata if existing is not None else {}
     metadata = {k: v for k, v in root_metadata(facts).items() if k not in present}
@@ -75,18 +111,28 @@ def merge_info(
     if facts is not None and (existing is None or TraceTagKey.TRACE_NAME not in existing.tags):
         tags[TraceTagKey.TRACE_NAME] = facts.name
     if existing is None:
-        row = {
-            "trace_id": trace_id,
-            "experiment_id": experiment_key,
-            **_values_from_root(facts, first_start_ms),
-        }
-        # A placeholder (no root yet) never replaces an info another writer stored meanwhile.
-        write_info(conn, dialect, trace_id, tags, metadata, row=row, replace=facts is not None)
+        write_info(conn, dialect, batch.trace_id, tags, metadata)
         return
     if existing.tags.get(TraceTagKey.ARTIFACT_LOCATION):
         del tags[TraceTagKey.ARTIFACT_LOCATION]  # the info's own location stays
-    changes = _completion(existing, facts, first_start_ms)
-    write_info(conn, dialect, trace_id, tags, metadata, changes=changes)
+    changes = _completion(existing, facts, batch.first_start_ms)
+    write_info(conn, dialect, batch.trace_id, tags, metadata, changes)
+
+
+def start_changes(values: Mapping[str, Any], existing: TraceInfo) -> dict[str, Any]:
+    """The columns ``start_trace`` sets on an info stored before it (by spans, or by an earlier
+    call): its values win, except those it leaves empty, and an unfinished info does not reopen
+    a trace whose root span has ended (that span's times and state stand)."""
+    if str(values["experiment_id"]) != existing.experiment_id:
+        # As MLflow: never move another experiment's trace into the caller's.
+        raise InvalidParameter(
+            f"Trace with ID '{existing.trace_id}' already exists in another experiment."
+        )
+    changes = {k: v for k, v in values.items() if v is not None and k != "trace_id"}
+    if TraceState(values["state"]) in _IN_PROGRESS and existing.state not in _IN_PROGRESS:
+        for column in ("state", "request_time", "execution_time"):
+            changes.pop(column, None)
+    return changes
 
 
 def _values_from_root(facts: RootFacts | None, first_start_ms: int) -> dict[str, object]:
@@ -132,4 +178,4 @@ def _completion(
     return values
 
 
-__all__ = ["merge_info", "span_totals"]
+__all__ = ["SpanBatch", "merge_info", "new_info_row", "span_batch", "span_totals", "start_changes"]

@@ -1,7 +1,14 @@
-"""Trace infos and assessments as table rows: validation, conversion, bulk loading, deletion.
+"""Trace infos and assessments as table rows: validation, conversion, bulk loading, deletion,
+and claiming an info for a write.
 
 Shared by the trace store's parts (``traces.py``, ``trace_spans.py``, ``trace_assessments.py``)
 and by ``gc.py``. Loading a page of infos is one query per table for the whole page.
+
+``start_trace`` and ``log_spans`` both write a trace's info, and a client exporting
+asynchronously sends both at once. Each first claims the info (``claim_infos``): inserts it if
+absent, otherwise locks the stored row and reads it under the lock, then changes only what it
+may. Neither ever replaces the row blindly, so whichever commits first, the other merges into
+what it wrote.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from wayline.entities.assessment import (
     Feedback,
 )
 from wayline.entities.trace import TraceInfo, TraceMetadataKey, TraceState, TraceTagKey
-from wayline.errors import InvalidParameter, NotFound
+from wayline.errors import InvalidParameter, NotFound, TemporarilyUnavailable
 from wayline.search.sql_traces import prompt_fragment
 from wayline.store.sql.base import chunks, fetch_in, insert_ignore, upsert
 from wayline.store.sql.tables import (
@@ -179,17 +186,60 @@ def canonical_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {**tags, TraceTagKey.LINKED_PROMPTS: linked_prompts_text(pairs)}
 
 
+# ---------------------------------------------------------------- claiming an info
+_CLAIM_ATTEMPTS = 5
+
+
+def lock_infos(conn: Connection, trace_ids: Sequence[str]) -> set[str]:
+    """Lock the stored info rows of these ids until the transaction ends; the ids found.
+
+    Rows lock in id order, so writers of overlapping sets of traces cannot deadlock. On SQLite
+    the lock is a no-op (``FOR UPDATE`` is not rendered): its write transactions run one at a
+    time already.
+    """
+    found: set[str] = set()
+    for chunk in chunks(sorted(trace_ids)):
+        query = select(ti.trace_id).where(ti.trace_id.in_(chunk)).order_by(ti.trace_id)
+        found.update(conn.execute(query.with_for_update()).scalars())
+    return found
+
+
+def claim_infos(
+    conn: Connection, dialect: str, rows: Mapping[str, Mapping[str, Any]]
+) -> dict[str, TraceInfo]:
+    """Make sure every trace of ``rows`` (trace id -> info row) has an info, locked until the
+    transaction ends. Returns the infos of those that had one, read under the lock; the traces
+    missing from the answer are those this call inserted from ``rows``.
+
+    Stored rows are locked before anything is inserted: on MySQL a failed insert leaves a shared
+    lock, and two writers upgrading shared locks on the same row deadlock.
+    """
+    ids = sorted(rows)
+    present = lock_infos(conn, ids)
+    created = {t for t in ids if t not in present and _insert_or_lock(conn, dialect, rows[t])}
+    return load_infos(conn, [t for t in ids if t not in created])
+
+
+def _insert_or_lock(conn: Connection, dialect: str, row: Mapping[str, Any]) -> bool:
+    """True when this call inserted the info; False when another writer stored it first (it is
+    locked now)."""
+    insert = insert_ignore(dialect, trace_info)
+    for _ in range(_CLAIM_ATTEMPTS):
+        if conn.execute(insert, dict(row)).rowcount == 1:
+            return True
+        if lock_infos(conn, [row["trace_id"]]):
+            return False
+        # Deleted again between the two statements: insert once more.
+    raise TemporarilyUnavailable(
+        f"Trace {row['trace_id']} is being created and deleted concurrently. Retry the request."
+    )
+
+
 # ---------------------------------------------------------------- writes
 @functools.cache
 def entry_upsert(dialect: str, table_name: str) -> Insert:
     table = trace_tags if table_name == "trace_tags" else trace_request_metadata
     return upsert(dialect, table, keys=("trace_id", "key"), update=("value",))
-
-
-@functools.cache
-def info_upsert(dialect: str) -> Insert:
-    columns = [c.name for c in INFO_COLUMNS if c.name != "trace_id"]
-    return upsert(dialect, trace_info, keys=("trace_id",), update=columns)
 
 
 def write_entries(
@@ -206,19 +256,12 @@ def write_info(
     trace_id: str,
     tags: Mapping[str, str],
     metadata: Mapping[str, str],
-    *,
-    row: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
-    replace: bool = True,
 ) -> None:
-    """Write a trace info: its whole ``row`` (inserted, or replacing the stored one unless
-    ``replace`` is false) or some ``changes`` to it, then merge ``tags`` and ``metadata`` into
-    its entries. The run named by metadata ``mlflow.sourceRun`` is recorded among the trace's
-    runs."""
-    if row is not None:
-        statement = info_upsert(dialect) if replace else insert_ignore(dialect, trace_info)
-        conn.execute(statement, dict(row))
-    elif changes:
+    """Complete a claimed trace info (``claim_infos``): apply ``changes`` to its columns, then
+    merge ``tags`` and ``metadata`` into its entries (the given values win). The run named by
+    metadata ``mlflow.sourceRun`` is recorded among the trace's runs."""
+    if changes:
         conn.execute(update(trace_info).where(ti.trace_id == trace_id).values(dict(changes)))
     write_entries(conn, dialect, trace_tags, trace_id, tags)
     write_entries(conn, dialect, trace_request_metadata, trace_id, metadata)
@@ -239,10 +282,6 @@ def delete_trace_rows(conn: Connection, trace_ids: Sequence[str]) -> None:
         for table in _TRACE_CHILDREN:
             conn.execute(delete(table).where(table.c.trace_id.in_(chunk)))
         conn.execute(delete(trace_info).where(ti.trace_id.in_(chunk)))
-
-
-def existing_trace_ids(conn: Connection, trace_ids: Sequence[str]) -> set[str]:
-    return {row[0] for row in fetch_in(conn, select(ti.trace_id), "trace_id", trace_ids)}
 
 
 # ---------------------------------------------------------------- assessments
@@ -366,13 +405,13 @@ __all__ = [
     "assessment_not_found",
     "assessment_row",
     "canonical_tags",
+    "claim_infos",
     "delete_trace_rows",
-    "existing_trace_ids",
-    "info_upsert",
     "link_runs",
     "linked_prompts_text",
     "load_info",
     "load_infos",
+    "lock_infos",
     "parse_linked_prompts",
     "require_trace",
     "trace_not_found",

@@ -1,15 +1,19 @@
 """Traces in the SQL store (``TraceStore``): infos, spans, search, deletion, tags and links.
 
 Rows and their conversions live in ``trace_rows.py``, span batches and paging in
-``trace_spans.py``, the infos spans imply in ``trace_infos.py``, assessments in
+``trace_spans.py``, how infos merge in ``trace_infos.py``, assessments in
 ``trace_assessments.py``. Design points:
-- ``start_trace`` is an upsert: the info's columns are replaced, its tags and metadata merged
-  (the given entries win), so a client may retry it and spans may arrive before or after it;
+- ``start_trace`` is an upsert: the info's columns take the given values (those left empty
+  keep what spans gave), its tags and metadata are merged (the given entries win), so a client
+  may retry it and spans may arrive before, after or at the same time as it;
 - ``log_spans`` writes a whole batch in one transaction and creates or completes the infos of
   the traces it touches from their root spans (foreign OpenTelemetry exporters never call
   ``start_trace``); a trace whose root span has not arrived yet gets an IN_PROGRESS info;
+- both claim a trace's info first (insert it if absent, else lock it and read it under the
+  lock: ``trace_rows.claim_infos``), so concurrent writers merge and never overwrite;
 - the runs of a trace (``mlflow.sourceRun`` and ``link_traces_to_run``) are kept in
-  ``trace_runs``, which ``trace.run_id`` searches.
+  ``trace_runs``, which ``trace.run_id`` and ``metadata.`mlflow.sourceRun` = X`` search. A
+  trace may be linked before it is stored (asynchronous export): the link waits in that table.
 """
 
 from __future__ import annotations
@@ -44,18 +48,23 @@ from wayline.store.sql.trace_assessments import (
     store_assessment,
     validate_assessment,
 )
-from wayline.store.sql.trace_infos import merge_info, span_totals
+from wayline.store.sql.trace_infos import (
+    merge_info,
+    new_info_row,
+    span_batch,
+    span_totals,
+    start_changes,
+)
 from wayline.store.sql.trace_rows import (
     canonical_tags,
+    claim_infos,
     delete_trace_rows,
-    existing_trace_ids,
     link_runs,
     linked_prompts_text,
     load_info,
     load_infos,
     parse_linked_prompts,
     require_trace,
-    trace_not_found,
     validate_entry,
     validate_info,
     validate_trace_id,
@@ -106,12 +115,6 @@ class SqlTraceStore(AssessmentsMixin):
             validate_assessment(assessment)
         with self._write() as conn:
             experiment = experiment_row(conn, info.experiment_id)
-            location = trace_artifact_location(experiment.artifact_location, info.trace_id)
-            tags = {
-                **canonical_tags(info.tags),
-                **server_tags(location, _has_spans(conn, info.trace_id)),
-            }
-            metadata = {**info.trace_metadata, TraceMetadataKey.INFO_FINALIZED: "true"}
             values = {
                 "trace_id": info.trace_id,
                 "experiment_id": experiment.experiment_id,
@@ -122,7 +125,16 @@ class SqlTraceStore(AssessmentsMixin):
                 "request_preview": info.request_preview,
                 "response_preview": info.response_preview,
             }
-            write_info(conn, self.dialect, info.trace_id, tags, metadata, row=values)
+            known = claim_infos(conn, self.dialect, {info.trace_id: values})
+            existing = known.get(info.trace_id)  # None: inserted from ``values`` just now
+            changes = start_changes(values, existing) if existing is not None else None
+            location = trace_artifact_location(experiment.artifact_location, info.trace_id)
+            tags = {
+                **canonical_tags(info.tags),
+                **server_tags(location, existing is not None and _has_spans(conn, info.trace_id)),
+            }
+            metadata = {**info.trace_metadata, TraceMetadataKey.INFO_FINALIZED: "true"}
+            write_info(conn, self.dialect, info.trace_id, tags, metadata, changes)
             for assessment in marks:
                 store_assessment(conn, assessment, replace=True)
             return load_info(conn, info.trace_id)
@@ -191,16 +203,16 @@ class SqlTraceStore(AssessmentsMixin):
         grouped = group_by_trace(spans)
         if not grouped:
             return []
+        batches = [span_batch(batch) for batch in grouped.values()]
         with self._write() as conn:
             experiment = experiment_row(conn, experiment_id)
-            known = load_infos(conn, list(grouped))
-            for trace_id, batch in grouped.items():
-                existing = known.get(trace_id)
-                totals = span_totals(conn, self.dialect, trace_id, batch, existing)
-                location = trace_artifact_location(experiment.artifact_location, trace_id)
-                merge_info(
-                    conn, self.dialect, experiment.experiment_id, location, batch, existing, totals
-                )
+            new_rows = {b.trace_id: new_info_row(experiment.experiment_id, b) for b in batches}
+            known = claim_infos(conn, self.dialect, new_rows)
+            for batch in batches:
+                existing = known.get(batch.trace_id)  # None: inserted from ``new_rows`` just now
+                totals = span_totals(conn, self.dialect, batch.trace_id, batch.spans, existing)
+                location = trace_artifact_location(experiment.artifact_location, batch.trace_id)
+                merge_info(conn, self.dialect, location, batch, existing, totals)
             write_span_rows(conn, rows)  # after the infos: spans reference them
             touched = load_infos(conn, list(grouped))
         return [touched[trace_id] for trace_id in grouped if trace_id in touched]
@@ -248,9 +260,8 @@ class SqlTraceStore(AssessmentsMixin):
             return
         with self._write() as conn:
             self._run_state(conn, run_id)
-            missing = set(wanted) - existing_trace_ids(conn, wanted)
-            if missing:
-                raise trace_not_found(sorted(missing)[0])
+            # As MLflow, traces not stored yet are linked too: under asynchronous export the
+            # link can arrive before the spans. The link waits in ``trace_runs``.
             link_runs(conn, self.dialect, [(trace_id, run_id) for trace_id in wanted])
 
     def link_prompts_to_trace(

@@ -5,4 +5,4 @@
 Alembic; a test asserts it equals Alembic's computed head. Update it with every new revision.
 """
 
-HEAD_REVISION = "0004_traces"
+HEAD_REVISION = "0005_trace_run_links"
