@@ -223,7 +223,7 @@ def add_artifact_routes(router: Router, settings: ServerSettings) -> None:
 
 
 # ---------------------------------------------------------------- ListArtifacts RPC
-def _run_location(
+def run_location(
     root_uri: str, destination: ArtifactRepository | None
 ) -> tuple[ArtifactRepository, str]:
     """The repository holding a run's artifacts and the run root's path inside it."""
@@ -238,9 +238,11 @@ def _run_location(
     return destination, proxy_path(parsed.path.lstrip("/"))
 
 
-def _listing(root_uri: str, path: str | None, proxy_repo: ArtifactRepository | None) -> JsonDict:
+def artifact_listing(
+    root_uri: str, path: str | None, proxy_repo: ArtifactRepository | None
+) -> JsonDict:
     """``{root_uri, files}`` for the directory ``path`` under an artifact root."""
-    repo, prefix = _run_location(root_uri, proxy_repo)
+    repo, prefix = run_location(root_uri, proxy_repo)
     full = join_relative(prefix, safe_relative_path(path or None))
     if repo is not proxy_repo:
         infos = repo.list_artifacts(full or None)
@@ -262,11 +264,11 @@ def listing_handlers(destination: str | None) -> dict[str, Handler]:
 
     def list_artifacts(store: TrackingStore, values: Mapping[str, Any]) -> JsonDict:
         root_uri = store.get_run(run_id_of(values)).info.artifact_uri
-        return _listing(root_uri, values.get("path"), proxy_repo)
+        return artifact_listing(root_uri, values.get("path"), proxy_repo)
 
     def list_logged_model_artifacts(store: TrackingStore, values: Mapping[str, Any]) -> JsonDict:
         root_uri = store.get_logged_model(values["model_id"]).artifact_uri
-        return _listing(root_uri, values.get("artifact_directory_path"), proxy_repo)
+        return artifact_listing(root_uri, values.get("artifact_directory_path"), proxy_repo)
 
     return {
         "ListArtifacts": list_artifacts,
@@ -287,7 +289,9 @@ __all__ = [
     "LISTING_HANDLERS",
     "add_artifact_routes",
     "artifact_handlers",
+    "artifact_listing",
     "destination_repository",
     "listing_handlers",
+    "run_location",
     "server_info",
 ]

@@ -41,9 +41,9 @@ from wayline.protocol import missing_parameter, run_id_of
 from wayline.server.artifact_routes import (
     _download_headers,
     _media_type,
-    _run_location,
     _stream,
     destination_repository,
+    run_location,
 )
 from wayline.server.settings import ServerSettings
 from wayline.store.registry import RegistryStore
@@ -118,16 +118,16 @@ def artifact_endpoint(
             raise missing_parameter("path")
         path = safe_relative_path(values["path"])
         run = await run_in_threadpool(store.get_run, run_id)
-        return await _send_under(run.info.artifact_uri, path, destination)
+        return await send_artifact(run.info.artifact_uri, path, destination)
 
     return get_artifact
 
 
-async def _send_under(
+async def send_artifact(
     root_uri: str, relative: str, destination: ArtifactRepository | None
 ) -> Response:
     """The file ``relative`` under the artifact root ``root_uri``."""
-    repo, prefix = await run_in_threadpool(_run_location, root_uri, destination)
+    repo, prefix = await run_in_threadpool(run_location, root_uri, destination)
     full = join_relative(prefix, relative)
     if repo is destination:  # the proxy's own files (digest records…) belong to nobody
         full = proxy_path(full)
@@ -153,7 +153,7 @@ def model_version_artifact_endpoint(
         root, prefix = await run_in_threadpool(
             version_location, values["name"], values["version"], store
         )
-        return await _send_under(root, join_relative(prefix, path), destination)
+        return await send_artifact(root, join_relative(prefix, path), destination)
 
     return get_model_version_artifact
 
@@ -177,5 +177,6 @@ __all__ = [
     "add_ui_routes",
     "artifact_endpoint",
     "model_version_artifact_endpoint",
+    "send_artifact",
     "ui_media_type",
 ]

@@ -20,9 +20,14 @@ from starlette.staticfiles import StaticFiles
 from wayline.errors import WaylineError
 from wayline.server.settings import ServerSettings
 from wayline.store.backend import Store
+from wayline.ui.artifact_pages import ArtifactPages
+from wayline.ui.compare_pages import ComparePages
 from wayline.ui.experiments_pages import ExperimentPages
+from wayline.ui.model_pages import ModelPages
+from wayline.ui.prompt_pages import PromptPages
 from wayline.ui.run_pages import RunPages
 from wayline.ui.templating import Pages
+from wayline.ui.trace_pages import TracePages
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -75,7 +80,7 @@ def add_ui_pages(router: Router, store: Store, settings: ServerSettings) -> None
     """
     pages = Pages()
     experiments = ExperimentPages(store, pages)
-    runs = RunPages(store, pages)
+    runs = RunPages(store, pages, PLOTLY_URL)
     routes: list[tuple[str, Endpoint, str]] = [
         ("/", experiments.list, "GET"),
         ("/experiments", experiments.list, "GET"),
@@ -87,6 +92,11 @@ def add_ui_pages(router: Router, store: Store, settings: ServerSettings) -> None
         ("/experiments/{experiment_id}/runs/restore", runs.restore_runs, "POST"),
         ("/experiments/{experiment_id}/runs/{run_id}", runs.run, "GET"),
     ]
+    routes += runs.run_routes()
+    routes += ModelPages(store, pages, settings).routes() + PromptPages(store, pages).routes()
+    routes += TracePages(store, pages).routes()
+    routes += ComparePages(store, pages, PLOTLY_URL).routes()
+    routes += ArtifactPages(store, pages, settings).routes()
     for path, endpoint, method in routes:
         router.add_route(path, _html_errors(pages, endpoint), methods=[method])
     # Before the static mount: a Mount matches its whole prefix.

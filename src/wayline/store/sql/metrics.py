@@ -41,6 +41,7 @@ from wayline.store.sql.base import (
     gc_paused,
 )
 from wayline.store.sql.logged_models import write_model_metrics
+from wayline.store.sql.metric_extremes import Point, history_extremes
 from wayline.store.sql.sampled_history import sampled_history, validate_bulk_interval
 from wayline.store.sql.tables import latest_metrics, metric_history
 from wayline.store.tracking import BULK_INTERVAL_MAX_RESULTS
@@ -227,3 +228,14 @@ class MetricsMixin(SqlBase):
         unique = validate_bulk_interval(run_ids, max_results, start_step, end_step)
         with self._read() as conn:
             return sampled_history(conn, unique, metric_key, max_results, start_step, end_step)
+
+    def get_metric_history_extremes(
+        self, run_id: str, metric_key: str, max_points: int
+    ) -> tuple[list[Point], bool]:
+        """One metric's history for a chart: whole up to ``max_points`` points, else each
+        step bucket's lowest and highest point so spikes survive (see ``metric_extremes``);
+        with whether it was downsampled. Not part of the REST API; the UI uses it when its
+        store is SQL."""
+        with self._read() as conn:
+            self._run_state(conn, run_id)
+            return history_extremes(conn, run_id, metric_key, max(2, max_points))

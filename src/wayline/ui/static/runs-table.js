@@ -38,11 +38,13 @@ function initSelection(table) {
   const selectAll = document.getElementById("select-all");
   const action = document.getElementById("selection-action");
   const count = document.getElementById("selection-count");
+  const compare = document.getElementById("compare-selected");
   const boxes = () => Array.from(table.querySelectorAll("tbody input[name=run_id]"));
   const update = () => {
     const selected = boxes().filter((box) => box.checked).length;
     if (count) count.textContent = String(selected);
     if (action) action.disabled = selected === 0;
+    if (compare) compare.disabled = selected < 2 || selected > 500; // the compare page's bounds
     if (selectAll) {
       selectAll.checked = selected > 0 && selected === boxes().length;
       selectAll.indeterminate = selected > 0 && selected < boxes().length;
