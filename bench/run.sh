@@ -10,6 +10,7 @@
 #   MODE=serving bash bench/run.sh         # model serving W6 (bench/serving.py prepares it)
 #   MODE=registry bash bench/run.sh        # model registry searches: bench/registry.py
 #   MODE=tracing bash bench/run.sh         # tracing SDK overhead and OTLP ingest: bench/tracing.py
+#   MODE=ui bash bench/run.sh              # the runs page of 10,000 runs in Chromium: bench/ui.py
 #
 # Prints the markdown table (ratios are "x times better than MLflow") and keeps raw JSON lines
 # in $OUT. W4 populates 10,000 runs once per target and caches the database under $CACHE.
@@ -33,7 +34,8 @@ case "$mode" in
   serving) workloads=${WORKLOADS:-w6} ;;
   registry) ;;
   tracing) ;;
-  *) echo "MODE must be embedded, server, artifacts, serving, registry or tracing, not '$mode'" >&2; exit 2 ;;
+  ui) ;;
+  *) echo "MODE must be embedded, server, artifacts, serving, registry, tracing or ui, not '$mode'" >&2; exit 2 ;;
 esac
 
 mlflow_python=$(bash "$harness/mlflow_venv.sh")
@@ -64,6 +66,17 @@ if [ "$mode" = tracing ]; then
   [ -n "${QUICK:-}" ] && sizes=(--quick)
   MLFLOW_PYTHON="$mlflow_python" "$repo/.venv/bin/python" "$here/tracing.py" "${sizes[@]}" \
     --report "$cache/report-tracing.md" | tee -a "$out"
+  exit
+fi
+if [ "$mode" = ui ]; then
+  # The runs page of an experiment of 10,000 runs (QUICK: 2,000 runs, 2 repetitions) in headless
+  # Chromium, Wayline's UI against MLflow's; the seeded databases are cached under $cache (MLflow's
+  # takes minutes), screenshots go to $cache/ui-screenshots. One JSON line, the table on stderr
+  # and in $cache/report-ui.md. The driver runs Playwright and Wayline's store: our venv.
+  sizes=()
+  [ -n "${QUICK:-}" ] && sizes=(--runs 2000 --repeat 2)
+  MLFLOW_PYTHON="$mlflow_python" "$repo/.venv/bin/python" "$here/ui.py" "${sizes[@]}" \
+    --cache "$cache" --out "$cache/ui-screenshots" --report "$cache/report-ui.md" | tee -a "$out"
   exit
 fi
 wayline_python="$repo/.venv/bin/python"

@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from wayline.ui.templating import static_version
+
 from ._seed import PLAIN_RUNS, SCRIPT, Seeded
 
 Server = tuple[str, Seeded]
@@ -56,6 +58,20 @@ def test_static_files_and_plotly_are_served_locally(http: httpx.Client) -> None:
     assert plotly.status_code == 200
     assert plotly.headers["content-type"].startswith("text/javascript")
     assert len(plotly.content) > 1_000_000
+
+
+def test_pages_name_static_files_by_content_so_they_cache(http: httpx.Client) -> None:
+    page = http.get("/experiments").text
+    found = re.search(r'/static-files/wayline\.css\?v=([0-9a-f]{12})"', page)
+    assert found is not None and found.group(1) == static_version()
+    versioned = http.get(f"/static-files/wayline.css?v={found.group(1)}")
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = http.get("/static-files/keyboard-table.js")  # imported by ui.js without ?v=
+    assert plain.headers["cache-control"] == "no-cache"
+    again = http.get(
+        "/static-files/keyboard-table.js", headers={"if-none-match": plain.headers["etag"]}
+    )
+    assert again.status_code == 304
 
 
 def test_hostile_values_are_escaped_everywhere(http: httpx.Client, ui_server: Server) -> None:

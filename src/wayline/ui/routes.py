@@ -9,13 +9,15 @@ message and status instead of the API's JSON body.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Router
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
 from wayline.errors import WaylineError
 from wayline.server.settings import ServerSettings
@@ -26,14 +28,31 @@ from wayline.ui.experiments_pages import ExperimentPages
 from wayline.ui.model_pages import ModelPages
 from wayline.ui.prompt_pages import PromptPages
 from wayline.ui.run_pages import RunPages
-from wayline.ui.templating import Pages
+from wayline.ui.templating import STATIC_CACHE, STATIC_DIR, Pages
 from wayline.ui.trace_pages import TracePages
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 STATIC_URL = "/static-files"
 PLOTLY_URL = f"{STATIC_URL}/vendor/plotly.min.js"
-_STATIC_DIR = Path(__file__).parent / "static"
+
+
+class _CachedStaticFiles(StaticFiles):
+    """The UI's static files. Those a page names with ``?v=`` (``templating.static_version``,
+    which changes with their content) are cacheable for a year; others, such as the modules
+    an ES module imports by plain path, are revalidated on each use (a 304 when unchanged)."""
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["cache-control"] = STATIC_CACHE if versioned else "no-cache"
+        return response
 
 
 def plotly_bundle() -> Path | None:
@@ -102,7 +121,7 @@ def add_ui_pages(router: Router, store: Store, settings: ServerSettings) -> None
     # Before the static mount: a Mount matches its whole prefix.
     router.add_route(PLOTLY_URL, _plotly, methods=["GET"])
     router.routes.append(
-        Mount(STATIC_URL, app=StaticFiles(directory=_STATIC_DIR), name="ui-static")
+        Mount(STATIC_URL, app=_CachedStaticFiles(directory=STATIC_DIR), name="ui-static")
     )
 
 

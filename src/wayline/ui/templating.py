@@ -9,8 +9,10 @@ Python, a run description rendered from Markdown, comes from a renderer with raw
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -23,10 +25,15 @@ import wayline
 # escaping still could not run inline script or reach another host. Inline styles are allowed
 # because Plotly sets them on the elements it draws; a style cannot run code.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'self'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 )
+
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Static files are requested with ``?v=<static_version()>``: a changed file gets a new URL.
+STATIC_CACHE = "public, max-age=31536000, immutable"
 
 
 def format_timestamp(millis: int | None) -> str:
@@ -76,6 +83,18 @@ def render_markdown(text: str) -> Markup:
     return Markup(MarkdownIt("js-default").render(text))
 
 
+def static_version() -> str:
+    """What the pages add to static URLs (``?v=``): a digest of the static files' names, sizes
+    and modification times, so that the browser may cache them for long (``STATIC_CACHE``) and
+    still fetches them anew once they change."""
+    digest = hashlib.sha256(wayline.__version__.encode())
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:12]
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("wayline.ui", "templates"),
@@ -87,7 +106,7 @@ def _environment() -> Environment:
     env.filters["timestamp"] = format_timestamp
     env.filters["number"] = format_number
     env.globals["duration"] = format_duration
-    env.globals["version"] = wayline.__version__
+    env.globals["version"] = static_version()
     return env
 
 
@@ -113,9 +132,12 @@ class Pages:
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
+    "STATIC_CACHE",
+    "STATIC_DIR",
     "Pages",
     "format_duration",
     "format_number",
     "format_timestamp",
     "render_markdown",
+    "static_version",
 ]
