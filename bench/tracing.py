@@ -463,8 +463,20 @@ class _Ingest:
                 return count
 
     def span_count(self, trace_id: str) -> int:
-        answer = self.call("GET", "/api/3.0/mlflow/traces/get", params={"trace_id": trace_id})
-        return len(answer.get("trace", {}).get("spans", []))
+        import httpx
+
+        for attempt in range(3):
+            try:
+                path = "/api/3.0/mlflow/traces/get"
+                answer = self.call("GET", path, params={"trace_id": trace_id})
+                return len(answer.get("trace", {}).get("spans", []))
+            except httpx.TransportError:
+                # A server's worker may drop the connection of a long read (MLflow's has, for
+                # a 50,000-span trace on a busy machine): the clock goes on, ask again.
+                if attempt == 2:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.http.close()

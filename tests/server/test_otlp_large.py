@@ -1,5 +1,6 @@
 """A 50,000-span trace through ``POST /v1/traces`` of a ``wayline server`` process, with the
-server's peak memory measured: ingest decodes and stores in batches, reads go page by page."""
+server's peak memory measured: ingest decodes and stores in batches, reads (the spans pages and
+GetTrace's stream) go page by page."""
 
 from __future__ import annotations
 
@@ -129,9 +130,28 @@ def test_a_50000_span_trace_is_ingested_and_read_back_in_bounded_memory(
         assert (info["trace_id"], info["state"]) == (f"tr-{trace_hex}", "OK")
         seen, parents, pages = read_pages(http, info["trace_id"])
         read_peak = memory(pid, "VmHWM")
+        # GetTrace streams the whole trace in OpenTelemetry's JSON, page by page.
+        whole = http.get(f"{V3}/traces/get", params={"trace_id": info["trace_id"]})
+        assert whole.status_code == 200, whole.text
+        streamed = whole.json()["trace"]["spans"]
+        stream_peak = memory(pid, "VmHWM")
 
     assert len(seen) == SPANS
     assert SPANS // PAGE <= pages <= SPANS // PAGE + 1  # a last, empty page is allowed
     assert len(parents) == 2  # None for the root, the root's id for every other span
     assert ingest_peak - baseline < MAX_GROWTH_BYTES, (baseline, ingest_peak)
     assert read_peak - baseline < MAX_GROWTH_BYTES, (baseline, read_peak)
+    assert len(streamed) == SPANS
+    assert {span["name"] for span in streamed[:2]} <= {"agent", "step-1"}
+    last = next(span for span in streamed if span["name"] == f"step-{SPANS - 1}")
+    values = {kv["key"]: kv["value"] for kv in last["attributes"]}
+    assert values[SpanAttributeKey.INPUTS] == {
+        "kvlist_value": {
+            "values": [
+                {"key": "step", "value": {"int_value": SPANS - 1}},
+                {"key": "query", "value": {"string_value": "look something up"}},
+            ]
+        }
+    }
+    assert last["start_time_unix_nano"] == START_NS + (SPANS - 1) * 1000
+    assert stream_peak - baseline < MAX_GROWTH_BYTES, (baseline, stream_peak)

@@ -207,6 +207,14 @@ def test_bytes_values_read_as_base64_text() -> None:
         ("hello", "hello"),
         ("{not json", "{not json"),
         ("  [1]", [1]),
+        # Integers beyond 64 bits, which orjson would read as floats, stay exact.
+        ('{"n": 123456789012345678901234567890}', {"n": 123456789012345678901234567890}),
+        ("[-9223372036854775809, 18446744073709551615]", [-(2**63) - 1, 2**64 - 1]),
+        (
+            '{"x": NaN, "big": 1e400}',
+            {"x": pytest.approx(float("nan"), nan_ok=True), "big": float("inf")},
+        ),
+        ('["\\ud800"]', ["\ud800"]),  # a lone surrogate, which orjson refuses
     ],
 )
 def test_json_text_attributes_from_exporters_are_decoded(sent: str, stored: Any) -> None:

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1 import trace_pb2
@@ -63,6 +64,13 @@ _STATUS_NUMBERS = {
 }
 _STATUS_CODES: dict[int, SpanStatusCode] = {n: code for code, n in _STATUS_NUMBERS.items()}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# orjson reads integers below -2**63 or above 2**64 - 1 as floats, where json keeps them exact.
+# Text that may hold one (a minus and 19 digits, or 20 digits) is left to json: its digits and
+# minus signs, kept in place and everything else blanked, are searched for those two runs (a
+# regular expression takes longer than orjson's whole parse).
+_LONG_INTEGERS = (b"0" * 20, b"-" + b"0" * 19)
+_DIGITS_ONLY = bytes(48 if 48 <= c <= 57 else c if c == 45 else 32 for c in range(256))
+_JSON_OPENERS = frozenset('"[{')
 
 
 # ---------------------------------------------------------------- AnyValue <-> Python
@@ -124,28 +132,64 @@ def _utf8(text: str) -> str:
     return text
 
 
-def normalize_attribute(value: Any) -> Any:
+def normalize_attribute(value: Any, *, exact_numbers: bool = False) -> Any:
     """A string attribute that is JSON text of a string, object or array becomes the value it
     encodes (MLflow's SDK sends every value as JSON text); anything else is kept. JSON numbers,
-    booleans and null stay text: ``"1"`` from a foreign exporter is the string "1"."""
-    if not isinstance(value, str) or value.lstrip()[:1] not in ('"', "[", "{"):
+    booleans and null stay text: ``"1"`` from a foreign exporter is the string "1".
+    ``exact_numbers``: as for ``loads_json``."""
+    if not isinstance(value, str):
+        return value
+    head = value[:1]
+    if head not in _JSON_OPENERS and (
+        not head.isspace() or value.lstrip()[:1] not in _JSON_OPENERS
+    ):
         return value
     try:
-        decoded = json.loads(value)
+        decoded = loads_json(value, exact_numbers=exact_numbers)
     except ValueError:
         return value
     return decoded if isinstance(decoded, str | dict | list) else value
 
 
+def loads_json(text: str, *, exact_numbers: bool = False) -> Any:
+    """``json.loads(text)``, by orjson where it gives the same value (several times faster on
+    the attributes of every span of an ingest); ValueError for text that is not JSON.
+    ``exact_numbers``: the caller made sure the text holds no integer orjson reads inexactly
+    (see ``_may_exceed_orjson``), so it is not searched for one."""
+    if exact_numbers or not _may_exceed_orjson(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # NaN, 1e400 or a lone surrogate, which json reads: let it decide
+    return json.loads(text)
+
+
+def _may_exceed_orjson(data: str | bytes | bytearray) -> bool:
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    digits = data.translate(_DIGITS_ONLY)
+    return _LONG_INTEGERS[0] in digits or _LONG_INTEGERS[1] in digits
+
+
 # ---------------------------------------------------------------- one span
-def span_from_proto(proto_span: trace_pb2.Span, *, from_exporter: bool = False) -> Span:
+def span_from_proto(
+    proto_span: trace_pb2.Span, *, from_exporter: bool = False, exact_numbers: bool = False
+) -> Span:
     """A ``Span`` from an OpenTelemetry protobuf span; InvalidParameter if its ids are not 16
-    and 8 bytes. With ``from_exporter`` the corrections of the module docstring apply."""
+    and 8 bytes. With ``from_exporter`` the corrections of the module docstring apply
+    (``exact_numbers``: see ``loads_json``)."""
     trace_raw = bytes(proto_span.trace_id)
     span_raw = bytes(proto_span.span_id)
     parent_raw = bytes(proto_span.parent_span_id)
     check_ids(proto_span.name, trace_raw, span_raw, parent_raw)
-    attributes = {kv.key: anyvalue_to_python(kv.value) for kv in proto_span.attributes}
+    attributes: dict[str, Any] = {}
+    for kv in proto_span.attributes:
+        value = kv.value
+        # Most attributes are strings (all of them, from MLflow's SDK): skip the generic path.
+        if value.WhichOneof("value") == "string_value":
+            attributes[kv.key] = value.string_value
+        else:
+            attributes[kv.key] = anyvalue_to_python(value)
     return make_span(
         trace_raw=trace_raw,
         span_raw=span_raw,
@@ -166,6 +210,7 @@ def span_from_proto(proto_span: trace_pb2.Span, *, from_exporter: bool = False) 
             for event in proto_span.events
         ],
         from_exporter=from_exporter,
+        exact_numbers=exact_numbers,
     )
 
 
@@ -234,10 +279,14 @@ def make_span(
     attributes: dict[str, Any],
     events: list[SpanEvent],
     from_exporter: bool,
+    exact_numbers: bool = False,
 ) -> Span:
     trace_id = TRACE_ID_PREFIX + trace_raw.hex()
     if from_exporter:
-        attributes = {key: normalize_attribute(value) for key, value in attributes.items()}
+        attributes = {
+            key: normalize_attribute(value, exact_numbers=exact_numbers)
+            for key, value in attributes.items()
+        }
         attributes[SpanAttributeKey.REQUEST_ID] = trace_id
     return Span(
         trace_id=trace_id,
@@ -277,10 +326,6 @@ class OtlpRequest:
     def spans(self) -> Iterator[Span]:
         for raw in self._raw_spans:
             yield self._convert(raw)
-
-
-def _span_from_exporter(proto_span: trace_pb2.Span) -> Span:
-    return span_from_proto(proto_span, from_exporter=True)
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -350,7 +395,14 @@ def _parse_protobuf(body: bytes | bytearray) -> OtlpRequest:
                 spans.append(span)
     if not spans:
         raise InvalidParameter(NO_SPANS)
-    return OtlpRequest(spans, _span_from_exporter, list(roots))
+    # Protobuf holds strings as their plain UTF-8 bytes: a body without a long run of digits
+    # has no attribute text that needs searching for one (the search costs more than the parse).
+    exact = not _may_exceed_orjson(body)
+
+    def convert(proto_span: trace_pb2.Span) -> Span:
+        return span_from_proto(proto_span, from_exporter=True, exact_numbers=exact)
+
+    return OtlpRequest(spans, convert, list(roots))
 
 
 # ---------------------------------------------------------------- decompression
@@ -420,6 +472,7 @@ __all__ = [
     "decode_request",
     "decompress",
     "encode_request",
+    "loads_json",
     "media_type",
     "normalize_attribute",
     "parse_request",

@@ -136,6 +136,26 @@ def model_url(name: str) -> str:
     return "/models/" + quote(name, safe="")
 
 
+async def search_page(
+    store: Store, state: ModelListState, kind: str, per_page: int
+) -> tuple[PagedList[RegisteredModel], str | None]:
+    """One page of the registered models matching ``kind`` (the clause that tells models from
+    prompts) and the list's search; a bad search comes back as the message to show."""
+    try:
+        user_filter = name_filter(state.search)
+        clause = f"{kind} AND {user_filter}" if user_filter else kind
+        found = await run_in_threadpool(
+            store.search_registered_models,
+            clause,
+            per_page,
+            state.order_by(),
+            state.page_token or None,
+        )
+    except InvalidParameter as exc:
+        return PagedList(), exc.message
+    return found, None
+
+
 def version_url(name: str, version: str) -> str:
     return f"{model_url(name)}/versions/{quote(version, safe='')}"
 
@@ -194,20 +214,7 @@ class ModelPages:
     # ------------------------------------------------------------------ the list
     async def list(self, request: Request) -> Response:
         state = ModelListState.from_query(request.query_params)
-        models: PagedList[RegisteredModel] = PagedList()
-        error = None
-        try:
-            user_filter = name_filter(state.search)
-            clause = f"{user_filter} AND {NOT_A_PROMPT}" if user_filter else NOT_A_PROMPT
-            models = await run_in_threadpool(
-                self.store.search_registered_models,
-                clause,
-                MODELS_PER_PAGE,
-                state.order_by(),
-                state.page_token or None,
-            )
-        except InvalidParameter as exc:
-            error = exc.message
+        models, error = await search_page(self.store, state, NOT_A_PROMPT, MODELS_PER_PAGE)
         rows = [
             {
                 "model": model,

@@ -20,14 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wayline.entities import PagedList
 from wayline.entities.prompt import Prompt, PromptVersion
-from wayline.entities.registry import PROMPT_TAG, RegisteredModel
+from wayline.entities.registry import PROMPT_TAG
 from wayline.errors import InvalidParameter, NotFound, WaylineError
 from wayline.genai.registry import PromptRegistry
 from wayline.store.backend import Store
 from wayline.ui.forms import Form, local_path, read_form, see_other
-from wayline.ui.model_pages import ModelListState, name_filter
+from wayline.ui.model_pages import ModelListState, search_page
 from wayline.ui.templating import Pages, render_markdown
 
 PROMPTS_PER_PAGE = 50
@@ -114,20 +113,7 @@ class PromptPages:
     # ------------------------------------------------------------------ the list
     async def list(self, request: Request) -> Response:
         state = ModelListState.from_query(request.query_params)
-        found: PagedList[RegisteredModel] = PagedList()
-        error = None
-        try:
-            user_filter = name_filter(state.search)
-            clause = f"{IS_PROMPT} AND {user_filter}" if user_filter else IS_PROMPT
-            found = await run_in_threadpool(
-                self.store.search_registered_models,
-                clause,
-                PROMPTS_PER_PAGE,
-                state.order_by(),
-                state.page_token or None,
-            )
-        except InvalidParameter as exc:
-            error = exc.message
+        found, error = await search_page(self.store, state, IS_PROMPT, PROMPTS_PER_PAGE)
         context = {
             "title": "Prompts",
             "state": state,

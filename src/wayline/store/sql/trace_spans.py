@@ -18,14 +18,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Insert, bindparam, or_, select
 
 from wayline.entities.trace import (
     PREVIEW_MAX_CHARS,
     SCHEMA_VERSION,
     SPANS_LOCATION_TRACKING_STORE,
+    TRACE_ID_PREFIX,
     Span,
     SpanAttributeKey,
+    SpanEvent,
     SpanStatusCode,
     TraceMetadataKey,
     TraceState,
@@ -36,7 +39,7 @@ from wayline.entities.trace import (
 from wayline.errors import InvalidParameter
 from wayline.search.sql_traces import span_attribute
 from wayline.store.sql.base import driver_execute, fetch_rows, upsert
-from wayline.store.sql.tables import MAX_TRACE_TAG_VALUE_LENGTH, trace_spans
+from wayline.store.sql.tables import MAX_TRACE_TAG_VALUE_LENGTH, trace_spans, trace_tags
 from wayline.store.sql.trace_rows import validate_trace_id
 
 # Rows per executemany call: bounds the driver's buffers, not a parameter limit (executemany
@@ -78,7 +81,7 @@ def span_row(span: Span) -> dict[str, Any]:
     """The table row of ``span``; InvalidParameter for ids the tables cannot hold."""
     validate_trace_id(span.trace_id)
     try:
-        content = _json(span.to_dict())
+        content = span_content(span)
     except ValueError:  # ids that are not hex
         raise InvalidParameter(
             f"Invalid span ids in trace {span.trace_id}: span_id {span.span_id!r}, parent"
@@ -102,13 +105,23 @@ def span_row(span: Span) -> dict[str, Any]:
     }
 
 
+# What json.dumps(..., ensure_ascii=False, default=str, allow_nan=False) uses, built once.
+_CONTENT_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
+
+
+def span_content(span: Span) -> str:
+    """The ``content`` column: MLflow's span JSON (``Span.to_dict``), which ``trace.text``
+    searches as text; ValueError for ids that are not hex."""
+    return _json(span.to_dict())
+
+
 def _json(data: dict[str, Any]) -> str:
     """Strict JSON, which the databases' JSON functions read: a non-finite number (an event
     attribute, say) is written as its name, a string."""
     try:
-        return json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+        return _CONTENT_ENCODER.encode(data)
     except ValueError:
-        return json.dumps(_finite(data), ensure_ascii=False, default=str, allow_nan=False)
+        return _CONTENT_ENCODER.encode(_finite(data))
 
 
 def _finite(value: Any) -> Any:
@@ -136,7 +149,88 @@ def write_span_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None
 
 
 def span_from_content(content: str) -> Span:
+    """The span a ``content`` column holds: ``Span.from_dict(json.loads(content))``, read
+    directly by orjson for the shape ``span_content`` writes (GetTrace reads 50,000 of these)."""
+    if not _may_exceed_orjson(content):
+        try:
+            return _stored_span(orjson.loads(content))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # not JSON to orjson (a lone surrogate), or a row of another shape
     return Span.from_dict(json.loads(content))
+
+
+def _stored_span(data: dict[str, Any]) -> Span:
+    status = data["status"]
+    parent = data["parent_span_id"]
+    end = data["end_time_unix_nano"]
+    return Span(
+        trace_id=_trace_id_of(data["trace_id"]),
+        span_id=_hex_of(data["span_id"]),
+        parent_id=_parent_hex_of(parent) if parent else None,
+        name=str(data["name"]),
+        start_time_ns=int(data["start_time_unix_nano"] or 0),
+        end_time_ns=None if end is None else int(end),
+        status_code=_STATUS_BY_CODE.get(status["code"], SpanStatusCode.UNSET),
+        status_message=str(status["message"] or ""),
+        attributes={key: _decode_attribute(text) for key, text in data["attributes"].items()},
+        events=[
+            SpanEvent(
+                str(event["name"]), int(event["time_unix_nano"] or 0), event["attributes"] or {}
+            )
+            for event in data["events"]
+        ],
+        kind=str(data["kind"] or "SPAN_KIND_INTERNAL"),
+    )
+
+
+_STATUS_BY_CODE = {
+    **{code.value: code for code in SpanStatusCode},
+    **{f"STATUS_CODE_{code.value}": code for code in SpanStatusCode},
+}
+
+
+def _hex_of(b64: str) -> str:
+    raw = binascii.a2b_base64(b64, strict_mode=True)  # base64.b64decode(validate=True)
+    if len(raw) != 8:
+        raise ValueError("not a stored span id")  # the general reader decides
+    return raw.hex()
+
+
+_parent_hex_of = functools.lru_cache(maxsize=1024)(_hex_of)
+
+
+@functools.lru_cache(maxsize=256)
+def _trace_id_of(b64: str) -> str:
+    raw = binascii.a2b_base64(b64, strict_mode=True)
+    if len(raw) != 16:
+        raise ValueError("not a stored trace id")
+    return TRACE_ID_PREFIX + raw.hex()
+
+
+def _decode_attribute(text: Any) -> Any:
+    # decode_attribute, by orjson (span_from_content made sure it reads numbers exactly).
+    if not isinstance(text, str):
+        return text
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass  # NaN, 1e400 or a lone surrogate, which json reads
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+# orjson reads integers below -2**63 or above 2**64 - 1 as floats, where json keeps them exact:
+# content that may hold one (a minus and 19 digits, or 20 digits) is read by json. The check of
+# ``otlp._may_exceed_orjson``, repeated here (the store does not import the OTLP layer).
+_LONG_INTEGERS = (b"0" * 20, b"-" + b"0" * 19)
+_DIGITS_ONLY = bytes(48 if 48 <= c <= 57 else c if c == 45 else 32 for c in range(256))
+
+
+def _may_exceed_orjson(text: str) -> bool:
+    digits = text.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY)
+    return _LONG_INTEGERS[0] in digits or _LONG_INTEGERS[1] in digits
 
 
 # ---------------------------------------------------------------- what a root span implies
@@ -338,6 +432,8 @@ def late_totals(
     spans' shape (ids, parents, whether they carry usage or cost) says which of the batch's
     spans are not below a carrier: their usage is added. {} while the root is not stored
     (its arrival computes the totals)."""
+    if not _root_stored(conn, trace_id):
+        return {}  # the usual case of a big trace sent in parts, root last
     skip = {span.span_id for span in batch}
     batch_nodes = [usage_node(span) for span in batch]
     parent_of = {node.span_id: node.parent_id for node in batch_nodes}
@@ -363,17 +459,36 @@ def late_totals(
     )
     for field, key, keys, optional in fields:
         added = sum_uncovered(batch_nodes, field, parent_of, carriers[field], keys, optional)
-        if added is None or not any(added.values()):
-            continue
-        try:
-            old = json.loads(metadata.get(key) or "{}")
-        except ValueError:
-            old = {}
-        merged = {k: (old.get(k) or 0) + added.get(k, 0) for k in dict.fromkeys([*old, *added])}
-        if field == "cost":
-            merged = {k: float(v) for k, v in merged.items()}
-        found[key] = json.dumps(merged)
+        if added is not None and any(added.values()):
+            found[key] = _added_to(metadata.get(key), added, as_float=field == "cost")
     return found
+
+
+def _added_to(stored: str | None, added: Mapping[str, int | float], *, as_float: bool) -> str:
+    """The JSON of a stored total (usage or cost metadata) plus ``added``."""
+    try:
+        old = json.loads(stored or "{}")
+    except ValueError:
+        old = {}
+    merged = {k: (old.get(k) or 0) + added.get(k, 0) for k in dict.fromkeys([*old, *added])}
+    if as_float:
+        merged = {k: float(v) for k, v in merged.items()}
+    return json.dumps(merged)
+
+
+_NAME_TAG = select(trace_tags.c.key).where(
+    trace_tags.c.trace_id == bindparam("trace_id"),
+    trace_tags.c.key == TraceTagKey.TRACE_NAME,
+)
+
+
+def _root_stored(conn: Connection, trace_id: str) -> bool:
+    """False when the trace's root span is surely not stored: storing a root names the trace
+    (``merge_info``), so a trace without a name tag has none. One index probe, where finding
+    the root among the spans would read every one of them (for each part of a trace sent in
+    parts). True means "maybe" (a name from ``set_trace_tag``): the spans then say. A trace
+    whose name tag was deleted after its root arrived gets no late totals."""
+    return bool(fetch_rows(conn, _NAME_TAG, {"trace_id": trace_id}))
 
 
 def group_by_trace(spans: Sequence[Span]) -> dict[str, list[Span]]:
