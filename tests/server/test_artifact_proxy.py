@@ -20,6 +20,7 @@ import yaml
 from servers import live_server
 from wayline.artifacts.proxy_repo import close_clients
 from wayline.server import ServerSettings, create_app
+from wayline.server.artifact_routes import SMALL_UPLOAD_BYTES
 from wayline.store.resolve import clear_cache
 from wayline.tracking.client import Client
 
@@ -381,15 +382,28 @@ def test_a_50_mb_upload_streams_through_bounded_memory(http: httpx.Client, tmp_p
     assert received.hexdigest() == expected.hexdigest()
 
 
-def test_an_interrupted_upload_leaves_no_file(server: str, tmp_path: Path) -> None:
+def _cut_upload(server: str, folder: str, length: int) -> None:
+    """Announce ``length`` bytes, send a thousand and hang up."""
     parsed = urlparse(server)
     with socket.create_connection((parsed.hostname or "", parsed.port or 80)) as sock:
         sock.sendall(
-            f"PUT {PROXY}/cut/short.bin HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
-            "Content-Length: 1000000\r\n\r\n".encode()
+            f"PUT {PROXY}/{folder}/short.bin HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
             + b"x" * 1000
         )
         time.sleep(0.2)
+
+
+def test_an_interrupted_small_upload_writes_nothing(
+    server: str, http: httpx.Client, tmp_path: Path
+) -> None:
+    _cut_upload(server, "cut-small", SMALL_UPLOAD_BYTES)  # read whole before any write
+    assert http.get(f"{PROXY}/cut-small/short.bin").status_code == 404
+    assert not (tmp_path / "destination" / "cut-small").exists()
+
+
+def test_an_interrupted_upload_leaves_no_file(server: str, tmp_path: Path) -> None:
+    _cut_upload(server, "cut", SMALL_UPLOAD_BYTES * 5)  # streamed to a file as it arrives
     folder = tmp_path / "destination" / "cut"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -139,6 +139,30 @@ async def receive_body(
     return tally
 
 
+def store_whole(
+    repo: ArtifactRepository,
+    records: DigestRecords,
+    relative: str,
+    body: bytes,
+    announced: tuple[int | None, bytes | None],
+) -> None:
+    """Check ``body`` against what the headers announced, then write it to ``relative`` and
+    record it: a small upload in one trip to the thread pool (``receive_body`` streams big
+    ones). InvalidParameter, and nothing written, when the body is not what was announced."""
+    tally = Tally()
+    tally.update(body)
+    problem = mismatch(tally, *announced)
+    if problem is not None:
+        raise InvalidParameter(f"The upload was refused and not stored: {problem}.")
+    sink = repo.open_sink(relative)
+    try:
+        sink.write(body)
+    except BaseException:
+        sink.discard()
+        raise
+    keep(sink, relative, tally, records)
+
+
 async def discard(sink: ArtifactSink) -> None:
     """Discard ``sink``, even when the request is being cancelled."""
     # A dropped client or a failed write leaves nothing behind; shielded so that a cancelled
