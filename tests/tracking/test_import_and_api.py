@@ -70,6 +70,7 @@ EXPECTED_PUBLIC = {
     "set_tracking_uri",
     "start_run",
     # Tracing (MLflow 3's names), loaded on first use.
+    "add_trace",
     "delete_assessment",
     "delete_trace_tag",
     "flush_trace_async_logging",
@@ -81,6 +82,7 @@ EXPECTED_PUBLIC = {
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "log_trace",
     "override_feedback",
     "search_traces",
     "set_trace_tag",

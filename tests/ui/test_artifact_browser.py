@@ -417,6 +417,7 @@ def test_keyboard_moves_through_the_listing(page: Page, served: Browser) -> None
     page.keyboard.press("ArrowDown")  # level2/
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("artifact-path")).to_contain_text("level2")
+    page.wait_for_load_state("domcontentloaded")  # the table's key handler is set up by then
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")

@@ -287,7 +287,12 @@ class TracesClient:
         attributes: Mapping[str, Any] | None = None,
         start_time_ns: int | None = None,
     ) -> LiveSpan:
-        """Start a child of span ``parent_id`` in a trace begun with ``start_trace``."""
+        """Start a child of span ``parent_id`` in a trace begun with ``start_trace``.
+
+        Example::
+
+            child = client.start_span("retrieve", root.trace_id, root.span_id, "RETRIEVER")
+        """
         from wayline.tracing import manual
 
         return manual.start_span(
@@ -303,7 +308,12 @@ class TracesClient:
         status: str = "OK",
         end_time_ns: int | None = None,
     ) -> None:
-        """End a span begun with ``start_span``."""
+        """End a span begun with ``start_span``.
+
+        Example::
+
+            client.end_span(child.trace_id, child.span_id, outputs=["doc-1"])
+        """
         from wayline.tracing import manual
 
         manual.end_span(trace_id, span_id, outputs, attributes, status, end_time_ns)
@@ -316,7 +326,12 @@ class TracesClient:
         status: str = "OK",
         end_time_ns: int | None = None,
     ) -> None:
-        """End a trace begun with ``start_trace``; it is then exported to the store."""
+        """End a trace begun with ``start_trace``; it is then exported to the store.
+
+        Example::
+
+            client.end_trace(root.trace_id, outputs={"answer": "hello"})
+        """
         from wayline.tracing import manual
 
         manual.end_trace(trace_id, outputs, attributes, status, end_time_ns)
