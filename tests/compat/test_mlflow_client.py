@@ -15,7 +15,6 @@ go at once (MLflow's server is slow; they mostly wait on it): about a minute and
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from compat.comparison import Document, fail_unless_equal, set_differences_aside
 from compat.scenario import SECTIONS
 
 pytestmark = pytest.mark.compat
@@ -81,7 +81,6 @@ KNOWN_SERVER_DIFFERENCES: dict[tuple[str, str], str] = {}
 # MLflow's server also starts a job runner (huey consumers, periodic tasks) these tests never use.
 MLFLOW_SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
-Document = dict[str, Any]
 # (client, server): client "mlflow" | "wayline"; server "mlflow" (the reference), "mlflow-2"
 # (a fresh one for our client) or "wayline-<backend>".
 Pairing = tuple[str, str]
@@ -335,32 +334,6 @@ def _without_user_tag(value: Any) -> Any:
     return value
 
 
-def _set_known_differences_aside(section: str, want: Any, have: Any) -> tuple[Any, Any]:
-    """Both results without the listed differences' keys; fails if one now matches."""
-    tables = {
-        "INTENDED_DIFFERENCES": INTENDED_DIFFERENCES,
-        "KNOWN_SERVER_DIFFERENCES": KNOWN_SERVER_DIFFERENCES,
-    }
-    strip: set[str] = set()
-    for table_name, table in tables.items():
-        listed = [key for (name, key) in table if name == section]
-        if not listed or not isinstance(want, dict) or not isinstance(have, dict):
-            continue
-        fixed = [key for key in listed if key in want and want.get(key) == have.get(key)]
-        if fixed:
-            pytest.fail(
-                f"{section}: {fixed} now match MLflow: remove them from {table_name}",
-                pytrace=False,
-            )
-        strip.update(listed)
-    if not strip:
-        return want, have
-    return (
-        {k: v for k, v in want.items() if k not in strip},
-        {k: v for k, v in have.items() if k not in strip},
-    )
-
-
 def _compare(section: str, got: Document, expected: Document, what: str) -> None:
     want, have = expected.get(section), got.get(section)
     if what.startswith("wayline client"):
@@ -368,17 +341,12 @@ def _compare(section: str, got: Document, expected: Document, what: str) -> None
         # does, its MlflowClient.create_run does not); the comparison ignores that tag.
         want, have = _without_user_tag(want), _without_user_tag(have)
     if what.startswith("mlflow client on wayline"):
-        want, have = _set_known_differences_aside(section, want, have)
-    if have == want:
-        return
-    diff = difflib.unified_diff(
-        json.dumps(want, indent=1, sort_keys=True).splitlines(),
-        json.dumps(have, indent=1, sort_keys=True).splitlines(),
-        fromfile=f"{section}: mlflow client on mlflow server",
-        tofile=f"{section}: {what}",
-        lineterm="",
-    )
-    pytest.fail("\n".join(diff), pytrace=False)
+        tables = {
+            "INTENDED_DIFFERENCES": INTENDED_DIFFERENCES,
+            "KNOWN_SERVER_DIFFERENCES": KNOWN_SERVER_DIFFERENCES,
+        }
+        want, have = set_differences_aside(section, want, have, tables)
+    fail_unless_equal(section, want, have, what)
 
 
 # --------------------------------------------------------------------------- tests
