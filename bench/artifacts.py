@@ -36,23 +36,21 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
+
+from bench_servers import free_port, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TARGETS = ("mlflow-1worker", "mlflow-default", "mlflow-client-wayline", "wayline")
 MB = 1_000_000
-_START_TIMEOUT_S = 120.0
 
 
 def log(*parts: object) -> None:
@@ -144,42 +142,6 @@ def _make_data(folder: Path, files: int, big_mib: int) -> None:
             big.write(os.urandom(1024 * 1024))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_file: Path) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < _START_TIMEOUT_S:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log_file.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return time.monotonic() - start
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer /health:\n{log_file.read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # The server runs in its own session: its process group holds it and its workers only.
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def _server_command(target: str, pythons: dict[str, str], workdir: Path, port: int) -> list[str]:
     store = ["--backend-store-uri", f"sqlite:///{workdir / 'store.db'}"]
     where = ["--artifacts-destination", str(workdir / "destination")]
@@ -200,7 +162,7 @@ class Target:
         self.pythons = pythons
         self.workdir = work / name
         self.workdir.mkdir()
-        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.url = f"http://127.0.0.1:{free_port()}"
         self.env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
         self.env.pop("MLFLOW_TRACKING_URI", None)
         self.log_file = self.workdir / "server.log"
@@ -218,7 +180,7 @@ class Target:
             )
 
     def wait(self) -> None:
-        start_s = _wait_healthy(self.url, self.server, self.log_file)
+        start_s = wait_healthy(self.url, self.server, self.log_file)
         log(f"[{self.name}] server up in {start_s:.1f}s")
 
     def run(self, phase: str, data: Path) -> dict[str, Any]:
@@ -239,7 +201,7 @@ class Target:
         return result
 
     def stop(self) -> None:
-        _stop(self.server)
+        stop(self.server)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -40,19 +40,17 @@ import importlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from bench_servers import free_port, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -66,7 +64,6 @@ FIGURES = {
     "rm_all": "search_registered_models, all models (pages of 100)",
     "alias_get": "100 x get_model_version_by_alias",
 }
-_START_TIMEOUT_S = 120.0
 TARGETS = ("mlflow-default", "mlflow-1worker", "mlflow-client-wayline", "wayline")
 SERVER = {  # which server each target's client talks to
     "mlflow-default": "mlflow",
@@ -219,40 +216,6 @@ def populate(url: str, models: int, versions: int, threads: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- driver
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log_file.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer /health:\n{log_file.read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # The server runs in its own session: its process group holds it and its workers only.
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def _mlflow_python() -> str:
     if os.environ.get("MLFLOW_PYTHON"):
         return os.environ["MLFLOW_PYTHON"]
@@ -266,7 +229,7 @@ def _mlflow_python() -> str:
 def _server(
     kind: str, pythons: dict[str, str], workdir: Path, workers: int | None
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     bin_dir = Path(pythons[kind]).parent
     command = [
@@ -291,7 +254,7 @@ def _server(
         server = subprocess.Popen(
             command, stdout=output, stderr=output, cwd=workdir, env=env, start_new_session=True
         )
-    _wait_healthy(url, server, log_file)
+    wait_healthy(url, server, log_file)
     return server, url, log_file
 
 
@@ -343,7 +306,7 @@ def run_server(kind: str, pythons: dict[str, str], work: Path, args: Any) -> dic
                 client = "wayline" if target == "wayline" else "mlflow"
                 out[target] = _measure(target, client, url, pythons, runs, args)
     finally:
-        _stop(server)
+        stop(server)
     if cached is not None and not cached.exists():  # the server is stopped: the file is whole
         cached.with_suffix(".runs.json").write_text(json.dumps(runs))
         shutil.copyfile(workdir / "store.db", cached)
@@ -352,7 +315,7 @@ def run_server(kind: str, pythons: dict[str, str], work: Path, args: Any) -> dic
         try:
             out["mlflow-1worker"] = _measure("mlflow-1worker", "mlflow", url, pythons, runs, args)
         finally:
-            _stop(server)
+            stop(server)
     return out
 
 

@@ -44,19 +44,17 @@ import importlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
+
+from bench_servers import free_port, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -64,7 +62,6 @@ CLIENTS = ("mlflow", "wayline")
 CHILDREN = 9  # child spans per traced call: 10 spans with the root
 BIG_TRACE_CHUNK = 1000
 SETTINGS = ("calls", "rounds", "traces", "spans", "batch", "big_spans", "threads", "mlflow_store")
-_START_TIMEOUT_S = 120.0
 _STORED_TIMEOUT_S = 300.0
 FIGURES = {
     "overhead_us": ("µs per span, caller-side (async export)", "lower", 2.0),
@@ -149,25 +146,6 @@ def overhead_worker(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------- processes
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    # Servers and workers run in their own sessions: their process groups hold them only.
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def _clean_env(python: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WAYLINE_"))}
     # `mlflow server` starts uvicorn by name: its venv's bin goes first on PATH.
@@ -226,7 +204,7 @@ class _Worker:
         return answer
 
     def stop(self) -> None:
-        _stop(self._process)
+        stop(self._process)
 
 
 def run_overhead(pythons: dict[str, str], work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -275,7 +253,7 @@ def run_overhead(pythons: dict[str, str], work: Path, args: argparse.Namespace) 
         for worker in workers.values():
             worker.stop()
         if server is not None:
-            _stop(server)
+            stop(server)
 
 
 # ---------------------------------------------------------------- OTLP requests (driver, .venv)
@@ -359,26 +337,11 @@ def build_traces(
 
 
 # ---------------------------------------------------------------- ingest (driver, .venv)
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log_file.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer /health:\n{log_file.read_text(errors='replace')}")
-
-
 def _server(
     kind: str, python: str, workdir: Path, workers: int | None
 ) -> tuple[subprocess.Popen[bytes], str]:
     """A fresh ``kind server`` on SQLite in ``workdir``, once it answers: (process, URL)."""
-    port = _free_port()
+    port = free_port()
     command = [str(Path(python).parent / kind), "server"]
     command += ["--backend-store-uri", f"sqlite:///{workdir / 'store.db'}"]
     command += ["--artifacts-destination", str(workdir / "artifacts")]
@@ -396,7 +359,7 @@ def _server(
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, process, log_file)
+    wait_healthy(url, process, log_file)
     return process, url
 
 
@@ -557,7 +520,7 @@ def run_ingest(pythons: dict[str, str], work: Path, args: argparse.Namespace) ->
         for server in servers.values():
             server.close()
         for process in processes:
-            _stop(process)
+            stop(process)
 
 
 # ---------------------------------------------------------------- report

@@ -46,17 +46,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from bench_servers import free_port, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -178,40 +176,6 @@ def seeded(kind: str, runs: int, cache: Path, mlflow_python: str) -> tuple[Path,
 
 
 # ---------------------------------------------------------------- servers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log_file.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer /health:\n{log_file.read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # The server runs in its own session: its process group holds it and its workers only.
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
 def start_server(
     kind: str, bin_dir: Path, db: Path, workdir: Path, workers: int
 ) -> tuple[Any, str]:
@@ -219,7 +183,7 @@ def start_server(
     workdir.mkdir(parents=True)
     store = workdir / "store.db"
     shutil.copyfile(db, store)
-    port = _free_port()
+    port = free_port()
     command = [str(bin_dir / kind), "server", "--backend-store-uri", f"sqlite:///{store}"]
     command += ["--artifacts-destination", str(workdir / "artifacts")]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
@@ -233,9 +197,9 @@ def start_server(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, server, log_file)
+        wait_healthy(url, server, log_file, _START_TIMEOUT_S)
     except BaseException:
-        _stop(server)
+        stop(server)
         raise
     return server, url
 
@@ -446,7 +410,7 @@ def driver(args: argparse.Namespace) -> None:
         results = measure(uis, args.repeat, out)
     finally:
         for server in servers:
-            _stop(server)
+            stop(server)
         shutil.rmtree(work, ignore_errors=True)
     judged = verdicts(results)
     line = {
