@@ -8,9 +8,8 @@ get), so they work without JavaScript and the back button never re-posts. A refu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from typing import ClassVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,31 +19,21 @@ from wayline.entities import Experiment, PagedList, ViewType
 from wayline.errors import InvalidParameter, WaylineError
 from wayline.store.tracking import TrackingStore
 from wayline.ui.forms import local_path, read_form, see_other
+from wayline.ui.list_state import ListState
 from wayline.ui.templating import Pages
 
 EXPERIMENTS_PER_PAGE = 100
-SORTS = {"name": "name", "created": "creation_time", "updated": "last_update_time"}
 
 
 @dataclass(frozen=True)
-class ListState:
-    search: str = ""
-    sort: str = "created"
-    descending: bool = True
-    page_token: str = ""
-    previous_tokens: tuple[str, ...] = ()
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> ListState:
-        prev = query.get("prev")
-        sort = query.get("sort", "created")
-        return cls(
-            search=query.get("q", "").strip(),
-            sort=sort if sort in SORTS else "created",
-            descending=query.get("dir", "desc") != "asc",
-            page_token=query.get("page_token", ""),
-            previous_tokens=tuple(prev.split(",")) if prev is not None else (),
-        )
+class ExperimentListState(ListState):
+    SORTS: ClassVar[Mapping[str, str]] = {
+        "name": "name",
+        "created": "creation_time",
+        "updated": "last_update_time",
+    }
+    DEFAULT_SORT: ClassVar[str] = "created"
+    DEFAULT_DESCENDING: ClassVar[bool] = True
 
     def filter_string(self) -> str | None:
         if not self.search:
@@ -55,24 +44,6 @@ class ListState:
                 return f"name ILIKE {quote}%{self.search}%{quote}"
         raise InvalidParameter("A name search cannot hold both ' and \" quotes.")
 
-    def order_by(self) -> list[str]:
-        return [f"{SORTS[self.sort]} {'DESC' if self.descending else 'ASC'}"]
-
-    def query(self, **changes: Any) -> str:
-        state = replace(self, **changes)
-        if not {"page_token", "previous_tokens"} & changes.keys():
-            state = replace(state, page_token="", previous_tokens=())
-        pairs = [("q", state.search)] if state.search else []
-        if state.sort != "created" or not state.descending:
-            pairs += [("sort", state.sort), ("dir", "desc" if state.descending else "asc")]
-        if state.page_token:
-            pairs += [("page_token", state.page_token), ("prev", ",".join(state.previous_tokens))]
-        return "?" + urlencode(pairs)
-
-    def sort_link(self, sort: str) -> str:
-        descending = not self.descending if sort == self.sort else sort != "name"
-        return self.query(sort=sort, descending=descending)
-
 
 class ExperimentPages:
     def __init__(self, store: TrackingStore, pages: Pages) -> None:
@@ -80,10 +51,14 @@ class ExperimentPages:
         self.pages = pages
 
     async def list(self, request: Request) -> Response:
-        return await self._render(request, ListState.from_query(request.query_params))
+        return await self._render(request, ExperimentListState.from_query(request.query_params))
 
     async def _render(
-        self, request: Request, state: ListState, error: str | None = None, status: int = 200
+        self,
+        request: Request,
+        state: ExperimentListState,
+        error: str | None = None,
+        status: int = 200,
     ) -> Response:
         experiments: PagedList[Experiment] = PagedList()
         try:
@@ -97,25 +72,14 @@ class ExperimentPages:
             )
         except InvalidParameter as exc:
             error, status = error or exc.message, 400
-        previous = None
-        if state.previous_tokens:
-            *before, last = state.previous_tokens
-            previous = state.query(page_token=last, previous_tokens=tuple(before))
         context = {
             "title": "Experiments",
             "state": state,
             "experiments": experiments,
             "error": error,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-            "next_link": (
-                state.query(
-                    page_token=experiments.token,
-                    previous_tokens=(*state.previous_tokens, state.page_token),
-                )
-                if experiments.token
-                else None
-            ),
-            "previous_link": previous,
+            "next_link": state.next_link(experiments.token),
+            "previous_link": state.previous_link(),
         }
         return self.pages.render("experiments.html", context, status_code=status)
 
@@ -150,7 +114,9 @@ class ExperimentPages:
         return see_other(local_path(form.get("return_to"), "/experiments"))
 
     async def _refused(self, request: Request, error: WaylineError) -> Response:
-        return await self._render(request, ListState(), error.message, error.http_status)
+        return await self._render(
+            request, ExperimentListState.from_query({}), error.message, error.http_status
+        )
 
 
-__all__ = ["ExperimentPages", "ListState"]
+__all__ = ["ExperimentListState", "ExperimentPages"]

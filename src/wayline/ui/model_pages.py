@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +37,7 @@ from wayline.errors import InvalidParameter, NotFound, WaylineError
 from wayline.server.settings import ServerSettings
 from wayline.store.backend import Store
 from wayline.ui.forms import Form, local_path, read_form, see_other
+from wayline.ui.list_state import ListState
 from wayline.ui.model_files import VersionFiles, proxy_destination, version_files
 from wayline.ui.templating import Pages, render_markdown
 
@@ -45,7 +46,6 @@ VERSIONS_PER_PAGE = 50
 HISTORY_PER_PAGE = 50
 # The version page picks its own changes out of the model's newest ones.
 VERSION_HISTORY_SCAN = 500
-SORTS = {"name": "name", "updated": "last_updated_timestamp"}
 NOT_A_PROMPT = f"tags.`{PROMPT_TAG}` != 'true'"
 STAGES = [stage.value for stage in Stage]
 # A search that starts like a clause of the registry's grammar (``name LIKE 'a%'``,
@@ -76,60 +76,11 @@ def name_filter(search: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class ModelListState:
-    """The list page's query string: ``q``, ``sort``/``dir`` and the page tokens."""
+class ModelListState(ListState):
+    """The models and prompts lists' query string: ``q``, ``sort``/``dir`` and the page
+    tokens."""
 
-    search: str = ""
-    sort: str = "name"
-    descending: bool = False
-    page_token: str = ""
-    previous_tokens: tuple[str, ...] = ()
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> ModelListState:
-        prev = query.get("prev")
-        sort = query.get("sort", "name")
-        return cls(
-            search=query.get("q", "").strip(),
-            sort=sort if sort in SORTS else "name",
-            descending=query.get("dir", "asc") == "desc",
-            page_token=query.get("page_token", ""),
-            previous_tokens=tuple(prev.split(",")) if prev is not None else (),
-        )
-
-    def is_default_order(self) -> bool:
-        return self.sort == "name" and not self.descending
-
-    def order_by(self) -> list[str]:
-        return [f"{SORTS[self.sort]} {'DESC' if self.descending else 'ASC'}"]
-
-    def query(self, **changes: Any) -> str:
-        state = replace(self, **changes)
-        if not {"page_token", "previous_tokens"} & changes.keys():
-            state = replace(state, page_token="", previous_tokens=())
-        pairs = [("q", state.search)] if state.search else []
-        if not state.is_default_order():
-            pairs += [("sort", state.sort), ("dir", "desc" if state.descending else "asc")]
-        if state.page_token:
-            pairs += [("page_token", state.page_token), ("prev", ",".join(state.previous_tokens))]
-        return "?" + urlencode(pairs)
-
-    def sort_link(self, sort: str) -> str:
-        descending = not self.descending if sort == self.sort else sort != "name"
-        return self.query(sort=sort, descending=descending)
-
-    def next_link(self, token: str | None) -> str | None:
-        if not token:
-            return None
-        return self.query(
-            page_token=token, previous_tokens=(*self.previous_tokens, self.page_token)
-        )
-
-    def previous_link(self) -> str | None:
-        if not self.previous_tokens:
-            return None
-        *before, last = self.previous_tokens
-        return self.query(page_token=last, previous_tokens=tuple(before))
+    SORTS: ClassVar[Mapping[str, str]] = {"name": "name", "updated": "last_updated_timestamp"}
 
 
 def model_url(name: str) -> str:
