@@ -4,10 +4,18 @@
 from __future__ import annotations
 
 import enum
+import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 ASSESSMENT_ID_PREFIX = "a-"
+
+
+def new_assessment_id() -> str:
+    """An id whose first half is the creation time in ns, so assessments created in the same
+    millisecond still list in the order they were made."""
+    return f"{ASSESSMENT_ID_PREFIX}{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 class AssessmentSourceType(enum.StrEnum):
@@ -80,6 +88,7 @@ class Assessment:
 
 __all__ = [
     "ASSESSMENT_ID_PREFIX",
+    "new_assessment_id",
     "Assessment",
     "AssessmentError",
     "AssessmentSource",

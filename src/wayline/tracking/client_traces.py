@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wayline.entities import PagedList
 from wayline.entities.assessment import (
-    ASSESSMENT_ID_PREFIX,
+    new_assessment_id,
     Assessment,
     AssessmentError,
     Expectation,
@@ -84,10 +84,6 @@ def _experiment_ids(
     ids = [str(i) for i in (experiment_ids or ())]
     ids.extend(str(loc) for loc in (locations or ()) if "." not in str(loc))
     return ids
-
-
-def _new_assessment_id() -> str:
-    return ASSESSMENT_ID_PREFIX + uuid.uuid4().hex
 
 
 class TracesClient:
@@ -354,7 +350,7 @@ class TracesClient:
         record = _in_progress(trace_id)
         if record is not None:
             now = int(time.time() * 1000)
-            assessment.assessment_id = assessment.assessment_id or _new_assessment_id()
+            assessment.assessment_id = assessment.assessment_id or new_assessment_id()
             assessment.create_time_ms = assessment.create_time_ms or now
             assessment.last_update_time_ms = assessment.last_update_time_ms or now
             record.assessments.append(assessment)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy import update as sql_update
 
 from wayline.entities.assessment import (
-    ASSESSMENT_ID_PREFIX,
+    new_assessment_id,
     Assessment,
     AssessmentSource,
     AssessmentSourceType,
@@ -41,10 +41,6 @@ marks = assessments.c
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 MAX_SOURCE_ID_LENGTH = 250
 MAX_ASSESSMENT_ID_LENGTH = 50
-
-
-def new_assessment_id() -> str:
-    return ASSESSMENT_ID_PREFIX + uuid.uuid4().hex
 
 
 def validate_assessment(assessment: Assessment) -> None:
@@ -222,7 +218,6 @@ def _updated(old: Assessment, change: AssessmentUpdate, now: int) -> Assessment:
 __all__ = [
     "AssessmentsMixin",
     "completed",
-    "new_assessment_id",
     "store_assessment",
     "validate_assessment",
 ]
