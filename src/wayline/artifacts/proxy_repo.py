@@ -40,12 +40,14 @@ from urllib.parse import quote, urlparse
 
 import httpx
 
+from wayline.artifacts.background_writer import BackgroundWriter
 from wayline.artifacts.codec import decode_file_info
 from wayline.artifacts.integrity import (
     DIGEST_HEADER,
     Tally,
     content_digest,
     expected_content,
+    file_part_etag,
     file_sha256,
     mismatch,
     parse_content_digest,
@@ -329,10 +331,10 @@ class ProxyArtifactRepository(ArtifactRepository):
         """Upload ``local`` in parts, resuming an unfinished upload of the same file; False
         when the server cannot take this upload in parts (the caller PUTs it whole).
 
-        No pass over the file precedes the transfer: each part is hashed by the thread that
-        sends it (and skipped when the server already holds those bytes). The server checks
-        every part against its digest and hashes the joined file itself, so the whole file is
-        not hashed here.
+        No pass over the file precedes the transfer: each part's CRC32 is computed while it is
+        sent and compared with the ETag the server answers (a part the server already holds is
+        checked the same way, and skipped). ``complete`` names those ETags, and the server
+        hashes the joined file itself, so the whole file is not hashed here.
         """
         part_size = max(self._multipart.part_size, -(-size // MAX_PARTS))
         num_parts = max(1, -(-size // part_size))
@@ -351,8 +353,8 @@ class ProxyArtifactRepository(ArtifactRepository):
             if plan is None:
                 return False
             self._memory.remember(url, state.with_id(plan.upload_id))
-        digests = self._upload_parts(local, size, part_size, plan)
-        self._complete(target, plan, digests, local, size)
+        etags = self._upload_parts(local, size, part_size, plan)
+        self._complete(target, plan, etags, local, size)
         self._memory.forget(url)
         return True
 
@@ -389,9 +391,9 @@ class ProxyArtifactRepository(ArtifactRepository):
             return None
         return read_plan(body, num_parts)
 
-    def _upload_parts(self, local: str, size: int, part_size: int, plan: UploadPlan) -> list[bytes]:
+    def _upload_parts(self, local: str, size: int, part_size: int, plan: UploadPlan) -> list[str]:
         """Send the parts the server lacks, a few at a time (the first failure stops the
-        rest); the SHA-256 of every part, in order."""
+        rest); the ETag of every part, in order."""
         numbers = sorted(plan.credentials)
         workers = min(self._multipart.max_workers, len(numbers))
         with ThreadPoolExecutor(workers, thread_name_prefix="wayline-upload") as pool:
@@ -424,32 +426,38 @@ class ProxyArtifactRepository(ArtifactRepository):
         length: int,
         credential: tuple[str, dict[str, str]],
         held: str | None,
-    ) -> bytes:
-        digest = file_sha256(local, offset, length)
-        if held == digest.hex():
-            return digest  # the server has these bytes from an earlier attempt
+    ) -> str:
+        if held is not None and held == file_part_etag(local, offset, length):
+            return held  # the server has these bytes from an earlier attempt
         url, extra = credential
         headers = {
             **extra,
             "Content-Type": "application/octet-stream",
             "Content-Length": str(length),
-            DIGEST_HEADER: content_digest(digest),
         }
+        tally = Tally(sha256=False, crc32=True)
+
+        def body() -> Iterator[bytes]:
+            nonlocal tally
+            tally = Tally(sha256=False, crc32=True)  # afresh for each attempt
+            for chunk in _file_chunks(local, offset, length):
+                tally.update(chunk)
+                yield chunk
+
         response = self._send(
-            lambda: self._http.build_request(
-                "PUT", url, content=_file_chunks(local, offset, length), headers=headers
-            )
+            lambda: self._http.build_request("PUT", url, content=body(), headers=headers)
         )
-        if normalize_etag(response.headers.get("ETag")) != digest.hex():
+        etag = tally.part_etag()
+        if normalize_etag(response.headers.get("ETag")) != etag:
             raise WaylineError(f"The server stored a part of {local} as other bytes than sent.")
-        return digest
+        return etag
 
     def _complete(
-        self, target: str, plan: UploadPlan, digests: list[bytes], local: str, size: int
+        self, target: str, plan: UploadPlan, etags: list[str], local: str, size: int
     ) -> None:
         url, name = self._mpu_url("complete", target)
         parts = [
-            {"part_number": n, "etag": f'"{digests[n - 1].hex()}"', "url": plan.credentials[n][0]}
+            {"part_number": n, "etag": f'"{etags[n - 1]}"', "url": plan.credentials[n][0]}
             for n in sorted(plan.credentials)
         ]
         body = {"path": name, "upload_id": plan.upload_id, "parts": parts}
@@ -524,10 +532,10 @@ class ProxyArtifactRepository(ArtifactRepository):
         tally = Tally()
         try:
             expected = _expected_download(response.headers)
-            with open(local_file, "wb") as target:
+            with open(local_file, "wb") as target, BackgroundWriter(target) as writer:
                 # Chunks as they arrive: re-chunking to a fixed size copies every byte again.
                 for chunk in response.iter_bytes():
-                    target.write(chunk)
+                    writer.write(chunk)
                     tally.update(chunk)
                     report(len(chunk))
         except httpx.HTTPError as exc:

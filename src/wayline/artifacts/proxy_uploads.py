@@ -84,7 +84,7 @@ def normalize_etag(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class UploadPlan:
     """A multipart upload on the server: its id, the URL (and headers) of each part, and the
-    SHA-256 (hex) of the parts the server holds already."""
+    ETag of each part the server holds already."""
 
     upload_id: str
     credentials: dict[int, tuple[str, dict[str, str]]]

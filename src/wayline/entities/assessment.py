@@ -88,11 +88,11 @@ class Assessment:
 
 __all__ = [
     "ASSESSMENT_ID_PREFIX",
-    "new_assessment_id",
     "Assessment",
     "AssessmentError",
     "AssessmentSource",
     "AssessmentSourceType",
     "Expectation",
     "Feedback",
+    "new_assessment_id",
 ]

@@ -2,7 +2,8 @@
 
 A client creates an upload for one target file and gets one URL per part; the URLs point back at
 this server. Each part is PUT there, streamed to storage as it arrives and answered with its
-SHA-256 as the ``ETag``; ``complete`` checks the client's list of etags against the parts
+CRC32 as the ``ETag`` (a part that comes with a SHA-256 ``Content-Digest`` is checked against it
+too); ``complete`` checks the client's list of etags against the parts
 received, joins the parts into the target in chunks (through the destination's ``open_sink``,
 so local and remote destinations alike) and records the target's size and digest.
 
@@ -11,7 +12,7 @@ Routes, under both proxy prefixes (``/api/2.0/mlflow-artifacts`` and ``/ajax-api
     POST mpu/create/<dir>          {path, num_parts, part_size?}      -> {upload_id, credentials}
     POST mpu/complete/<dir>        {path, upload_id, parts, sha256?}  -> {}
     POST mpu/abort/<dir>           {path, upload_id}                  -> {}
-    PUT  mpu/parts/<upload_id>/<n> the part's bytes                   -> {}, ETag: "<sha256>"
+    PUT  mpu/parts/<upload_id>/<n> the part's bytes                   -> {}, ETag: "<crc32>"
     GET  mpu/parts/<upload_id>     -> {upload_id, path, num_parts, parts, credentials}
 
 As in MLflow's wire format, the URL names the target's directory and ``path`` its file name (the
@@ -23,7 +24,7 @@ Staging lives in the destination's reserved folder, which no user path can reach
     .wayline-internal/uploads/<upload_id>/upload.json       {"path", "num_parts", "part_size"}
     .wayline-internal/uploads/<upload_id>/part-00001        the part's bytes
     .wayline-internal/uploads/<upload_id>/data              or: every part, in place
-    .wayline-internal/uploads/<upload_id>/digests/00001     {"size", "sha256"} once it is whole
+    .wayline-internal/uploads/<upload_id>/digests/00001     {"size", "etag"} once it is whole
 
 On a local destination, a client that announces its ``part_size`` (Wayline's does) gets its parts
 written straight into one ``data`` file at their offsets, hashed in order by a background thread
@@ -57,6 +58,8 @@ from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
 from wayline.artifacts.integrity import (
     DigestRecord,
     DigestRecords,
+    PartRecord,
+    PartRecords,
     Tally,
     expected_content,
     is_sha256_hex,
@@ -78,7 +81,7 @@ STAGING_FOLDER = join_relative(RESERVED_FOLDER, "uploads")
 MAX_PARTS = 10_000
 # Upload bytes are handed to storage in pieces of about this size: bounded memory, few hops
 # to the thread pool.
-UPLOAD_FLUSH_BYTES = CHUNK_SIZE
+UPLOAD_FLUSH_BYTES = 4 * CHUNK_SIZE
 # The JSON bodies of create/complete/abort (the proxy's paths are exempt from the security
 # middleware's body limit, since uploads are large): a complete of MAX_PARTS parts with their
 # URLs is a few MB.
@@ -105,29 +108,41 @@ def announced_content(request: Request) -> tuple[int | None, bytes | None]:
         raise InvalidParameter(f"Invalid Content-Length or Content-Digest header: {exc}.") from None
 
 
-def _write(sink: ArtifactSink, tally: Tally, data: bytearray) -> None:
-    # In the thread pool: hashing a megabyte releases the GIL, as the write does.
-    tally.update(data)
-    sink.write(data)
+def _write(sink: ArtifactSink, tally: Tally, chunks: list[bytes]) -> None:
+    # In the thread pool: hashing and writing release the GIL. The chunks go as they came,
+    # since joining them first would copy every byte once more.
+    for chunk in chunks:
+        tally.update(chunk)
+    if isinstance(sink, PartWriter):
+        sink.write_many(chunks)
+        return
+    for chunk in chunks:
+        sink.write(chunk)
 
 
 async def receive_body(
-    request: Request, sink: ArtifactSink, announced: tuple[int | None, bytes | None]
+    request: Request,
+    sink: ArtifactSink,
+    announced: tuple[int | None, bytes | None],
+    tally: Tally | None = None,
 ) -> Tally:
-    """Stream the request body into ``sink``, counting and hashing it, and check it against
-    what the headers announced (``announced_content``).
+    """Stream the request body into ``sink``, counting and hashing it into ``tally`` (by
+    default a new SHA-256 one), and check it against what the headers announced
+    (``announced_content``).
 
     The caller commits the sink; on any failure (a dropped client, a size or digest that does
     not match: InvalidParameter) the sink is discarded here and the error raised.
     """
-    tally = Tally()
+    tally = tally or Tally()
     try:
-        pending = bytearray()
+        pending: list[bytes] = []
+        pending_bytes = 0
         async for chunk in request.stream():
-            pending += chunk
-            if len(pending) >= UPLOAD_FLUSH_BYTES:
+            pending.append(chunk)
+            pending_bytes += len(chunk)
+            if pending_bytes >= UPLOAD_FLUSH_BYTES:
                 await run_in_threadpool(_write, sink, tally, pending)
-                pending = bytearray()
+                pending, pending_bytes = [], 0
         if pending:
             await run_in_threadpool(_write, sink, tally, pending)
         problem = mismatch(tally, *announced)
@@ -214,8 +229,8 @@ class Staging:
         """The file that holds every part in place (uploads with a ``part_size``)."""
         return f"{self.folder(upload_id)}/data"
 
-    def _digests(self, upload_id: str) -> DigestRecords:
-        return DigestRecords(self._storage, f"{self.folder(upload_id)}/digests")
+    def _records(self, upload_id: str) -> PartRecords:
+        return PartRecords(self._storage, f"{self.folder(upload_id)}/digests")
 
     def create(self, target: str, num_parts: int, part_size: int | None = None) -> str:
         """A new upload of ``num_parts`` parts for ``target``; returns its id."""
@@ -241,31 +256,32 @@ class Staging:
                 f"No multipart upload {upload_id}: it was completed or aborted, or never created."
             ) from None
 
-    def held(self, upload_id: str) -> dict[int, DigestRecord]:
+    def held(self, upload_id: str) -> dict[int, PartRecord]:
         """The parts received whole so far, by part number."""
-        digests = self._digests(upload_id)
-        found: dict[int, DigestRecord] = {}
+        records = self._records(upload_id)
+        found: dict[int, PartRecord] = {}
         for info in self._storage.list_artifacts(f"{self.folder(upload_id)}/digests"):
             name = info.path.rsplit("/", 1)[-1]
             if info.is_dir or not name.isdigit():
                 continue
-            record = digests.read(name)
+            record = records.read(name)
             if record is not None:
                 found[int(name)] = record
         return found
 
     def forget_part(self, upload_id: str, number: int) -> None:
-        self._digests(upload_id).forget(f"{number:05d}")
+        self._records(upload_id).forget(f"{number:05d}")
 
-    def keep_part(self, upload_id: str, number: int, sink: ArtifactSink, tally: Tally) -> None:
-        """Commit a received part, then record its digest."""
+    def keep_part(
+        self, upload_id: str, number: int, sink: ArtifactSink, record: PartRecord
+    ) -> None:
+        """Commit a received part, then record it."""
         try:
             sink.commit()
         except BaseException:
             sink.discard()
             raise
-        record = DigestRecord(tally.size, tally.hexdigest())
-        self._digests(upload_id).write(f"{number:05d}", record)
+        self._records(upload_id).write(f"{number:05d}", record)
 
     def remove(self, upload_id: str) -> None:
         self._storage.delete_artifacts(self.folder(upload_id))
@@ -403,7 +419,7 @@ class MultipartUploads:
             record = held.get(number)
             if record is None:
                 raise InvalidParameter(f"Part {number} of upload {upload_id} was not received.")
-            if etag != record.sha256:
+            if etag != record.etag:
                 raise InvalidParameter(
                     f"Part {number} of upload {upload_id}: the etag {etag!r} is not the one "
                     "its upload answered."
@@ -413,7 +429,7 @@ class MultipartUploads:
         return _json({})
 
     def _assemble(
-        self, upload_id: str, manifest: Manifest, held: dict[int, DigestRecord], sha256: str | None
+        self, upload_id: str, manifest: Manifest, held: dict[int, PartRecord], sha256: str | None
     ) -> None:
         """Join the parts into the target; a file that is not the one announced is not kept."""
         if manifest.part_size is not None and self._local is not None:
@@ -447,7 +463,7 @@ class MultipartUploads:
         upload_id: str,
         manifest: Manifest,
         part_size: int,
-        held: dict[int, DigestRecord],
+        held: dict[int, PartRecord],
         sha256: str | None,
     ) -> None:
         assert self._local is not None
@@ -514,7 +530,7 @@ class MultipartUploads:
         manifest = await run_in_threadpool(self._staging.manifest, upload_id)
         held = await run_in_threadpool(self._staging.held, upload_id)
         parts = [
-            {"part_number": number, "etag": f'"{record.sha256}"', "size": record.size}
+            {"part_number": number, "etag": f'"{record.etag}"', "size": record.size}
             for number, record in sorted(held.items())
             if number <= manifest.num_parts
         ]
@@ -544,15 +560,17 @@ class MultipartUploads:
         else:
             path = self._staging.part_path(upload_id, number)
             sink = await run_in_threadpool(self._storage.open_sink, path)
+        # SHA-256 only when the client sent one to check; the file's comes at complete.
+        tally = Tally(sha256=announced[1] is not None, crc32=True)
         try:
-            tally = await receive_body(request, sink, announced)
+            await receive_body(request, sink, announced, tally)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
-        await run_in_threadpool(self._staging.keep_part, upload_id, number, sink, tally)
+        record = PartRecord(tally.size, tally.part_etag())
+        await run_in_threadpool(self._staging.keep_part, upload_id, number, sink, record)
         if in_place and manifest.part_size is not None:
-            record = DigestRecord(tally.size, tally.hexdigest())
             self._hashes.part_kept(upload_id, number, record, data, manifest.part_size)
-        return _json({}, headers={"ETag": f'"{tally.hexdigest()}"'})
+        return _json({}, headers={"ETag": f'"{record.etag}"'})
 
     def _part_writer(
         self, upload_id: str, manifest: Manifest, number: int, size: int | None

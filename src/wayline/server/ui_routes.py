@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Router
 
 from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
@@ -39,6 +39,7 @@ from wayline.artifacts.uris import version_location
 from wayline.errors import WaylineError
 from wayline.protocol import missing_parameter, run_id_of
 from wayline.server.artifact_routes import (
+    ArtifactFileResponse,
     _download_headers,
     _media_type,
     _stream,
@@ -100,7 +101,7 @@ async def _send(repo: ArtifactRepository, relative: str) -> Response:
     if isinstance(repo, FsspecArtifactRepository):
         local = await run_in_threadpool(repo.local_path, relative)
         if local is not None:
-            return FileResponse(local, media_type=media_type, headers=headers)
+            return ArtifactFileResponse(local, media_type=media_type, headers=headers)
     source = await run_in_threadpool(repo.open_artifact, relative)
     return StreamingResponse(_stream(source), media_type=media_type, headers=headers)
 

@@ -10,17 +10,16 @@ and assessments given to a trace still in progress are kept with it and stored w
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wayline.entities import PagedList
 from wayline.entities.assessment import (
-    new_assessment_id,
     Assessment,
     AssessmentError,
     Expectation,
     Feedback,
+    new_assessment_id,
 )
 from wayline.entities.trace import Trace, TraceInfo
 from wayline.errors import InvalidParameter, NotFound, WaylineError

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,12 +14,12 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy import update as sql_update
 
 from wayline.entities.assessment import (
-    new_assessment_id,
     Assessment,
     AssessmentSource,
     AssessmentSourceType,
     Expectation,
     Feedback,
+    new_assessment_id,
 )
 from wayline.errors import AlreadyExists, InvalidParameter
 from wayline.store.sql.base import SqlBase, fetch_rows, now_ms
