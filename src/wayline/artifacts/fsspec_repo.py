@@ -160,8 +160,12 @@ class _LocalSink:
         """Take the finished local file ``path`` (same filesystem) as this file's content, so
         that ``commit`` moves it into place without copying a byte."""
         self._file.close()
-        os.replace(path, self._partial)
-        self._file = open(self._partial, "ab")  # noqa: SIM115 -- closed by commit/discard
+        # Renamed over the empty partial, ext4 would first flush the adopted file's data to
+        # disk (its auto_da_alloc): a GiB upload would wait for its writeback. Kept where it
+        # is (the same filesystem), it is renamed only once, into place.
+        os.remove(self._partial)
+        self._partial = path
+        self._file = open(path, "ab")  # noqa: SIM115 -- closed by commit/discard
 
     def commit(self) -> None:
         self._file.close()
