@@ -39,6 +39,7 @@ listed as held is the part received.
 
 from __future__ import annotations
 
+import asyncio
 import ntpath
 import os
 import re
@@ -134,6 +135,9 @@ async def receive_body(
     not match: InvalidParameter) the sink is discarded here and the error raised.
     """
     tally = tally or Tally()
+    # One batch is hashed and written in the thread pool while the next one arrives: at most
+    # two batches in memory, and receiving overlaps storing.
+    writing: asyncio.Future[None] | None = None
     try:
         pending: list[bytes] = []
         pending_bytes = 0
@@ -141,14 +145,21 @@ async def receive_body(
             pending.append(chunk)
             pending_bytes += len(chunk)
             if pending_bytes >= UPLOAD_FLUSH_BYTES:
-                await run_in_threadpool(_write, sink, tally, pending)
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(run_in_threadpool(_write, sink, tally, pending))
                 pending, pending_bytes = [], 0
+        if writing is not None:
+            await writing
         if pending:
             await run_in_threadpool(_write, sink, tally, pending)
         problem = mismatch(tally, *announced)
         if problem is not None:
             raise InvalidParameter(f"The upload was refused and not stored: {problem}.")
     except BaseException:
+        if writing is not None:
+            with anyio.CancelScope(shield=True):  # not discarded under a write still running
+                await asyncio.gather(writing, return_exceptions=True)
         await discard(sink)
         raise
     return tally
