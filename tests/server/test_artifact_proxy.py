@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import socket
 import time
 import tracemalloc
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from servers import live_server
+from wayline.artifacts.integrity import RECORD_ATTRIBUTE
 from wayline.artifacts.proxy_repo import close_clients
 from wayline.server import ServerSettings, create_app
 from wayline.server.artifact_routes import SMALL_UPLOAD_BYTES
@@ -243,7 +245,10 @@ def test_the_reserved_folder_is_out_of_reach(
 
 def test_listings_never_show_the_reserved_folder(http: httpx.Client, tmp_path: Path) -> None:
     http.put(f"{PROXY}/top.txt", content=b"top")
-    assert (tmp_path / "destination" / RESERVED).is_dir()  # it holds top.txt's record
+    # Staged uploads and the records of remote destinations live there.
+    planted = tmp_path / "destination" / RESERVED / "records" / "top.txt"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("{}")
     assert http.get(PROXY).json() == {
         "files": [{"path": "top.txt", "is_dir": False, "file_size": 3}]
     }
@@ -280,11 +285,13 @@ def test_an_upload_without_a_digest_is_recorded_all_the_same(
     assert http.get(f"{PROXY}/plain/b.txt").headers["content-digest"] == digest_header(
         b"no digest sent"
     )
-    record = tmp_path / "destination" / RESERVED / "records" / "plain" / "b.txt"
-    assert json.loads(record.read_text()) == {
+    # On local disk the record rides on the file itself.
+    stored = tmp_path / "destination" / "plain" / "b.txt"
+    assert json.loads(os.getxattr(stored, RECORD_ATTRIBUTE)) == {
         "size": 14,
         "sha256": hashlib.sha256(b"no digest sent").hexdigest(),
     }
+    assert not (tmp_path / "destination" / RESERVED / "records").exists()
 
 
 @pytest.mark.parametrize(
@@ -328,20 +335,20 @@ def test_other_digest_algorithms_are_ignored(http: httpx.Client) -> None:
     )
 
 
-def test_delete_removes_the_records_of_a_file_and_of_a_tree(
-    http: httpx.Client, tmp_path: Path
-) -> None:
-    records = tmp_path / "destination" / RESERVED / "records"
-    for path in ("d/a.txt", "d/sub/b.txt", "d/sub/c.txt", "e.txt"):
-        http.put(f"{PROXY}/{path}", content=path.encode())
-    assert (records / "d" / "sub" / "b.txt").is_file()
-    http.delete(f"{PROXY}/d/a.txt")
-    assert not (records / "d" / "a.txt").exists()
-    assert (records / "d" / "sub" / "c.txt").exists()
+def test_a_file_replaced_or_changed_behind_the_proxy(http: httpx.Client, tmp_path: Path) -> None:
+    for path in ("d/a.txt", "d/b.txt"):
+        http.put(f"{PROXY}/{path}", content=b"as uploaded")
+    folder = tmp_path / "destination" / "d"
+    # Changed in place (bit rot, a truncation): the record stays, and names other bytes.
+    with (folder / "a.txt").open("r+b") as changed:
+        changed.write(b"AS")
+    assert http.get(f"{PROXY}/d/a.txt").headers["content-digest"] == digest_header(b"as uploaded")
+    # Replaced by a new file: no record, served as it is.
+    (folder / "b.tmp").write_bytes(b"replaced")
+    os.replace(folder / "b.tmp", folder / "b.txt")
+    assert "content-digest" not in http.get(f"{PROXY}/d/b.txt").headers
+    # Deleted and uploaded again: checked against its own digest, not the old one's.
     http.delete(f"{PROXY}/d")
-    assert not (records / "d").exists()
-    assert (records / "e.txt").exists()
-    # A new file at a deleted path is checked against its own digest, not the old one's.
     http.put(f"{PROXY}/d/a.txt", content=b"new")
     assert http.get(f"{PROXY}/d/a.txt").headers["content-digest"] == digest_header(b"new")
 

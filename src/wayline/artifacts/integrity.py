@@ -25,13 +25,15 @@ import binascii
 import hashlib
 import json
 import logging
+import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wayline.artifacts.fsspec_repo import FsspecArtifactRepository
 from wayline.artifacts.paths import RESERVED_FOLDER, join_relative
-from wayline.artifacts.repository import ArtifactRepository, read_chunks
+from wayline.artifacts.repository import ArtifactRepository, ArtifactSink, read_chunks
 from wayline.errors import NotFound, WaylineError
 
 DIGEST_HEADER = "Content-Digest"
@@ -206,29 +208,68 @@ class _JsonRecords:
 
 
 class DigestRecords(_JsonRecords):
-    """``DigestRecord``s of the files under a storage root, kept as small JSON files in
-    ``folder`` (by default ``.wayline-internal/records``) at the same relative paths: the
-    records mirror the artifact tree, so those of a deleted directory go with one recursive
-    delete."""
+    """``DigestRecord``s of the files under a storage root.
+
+    On local disk a record rides on its file, as the extended attribute ``user.wayline.digest``:
+    set before the file is renamed into place, so that file and record appear together, and
+    gone with the file (a file replaced behind the proxy's back has no record: it is served
+    unchecked; one changed in place fails the check). Elsewhere, and on filesystems without
+    user attributes, records are small JSON files in ``folder`` (by default
+    ``.wayline-internal/records``) at the same relative paths: they mirror the artifact tree,
+    so those of a deleted directory go with one recursive delete.
+    """
 
     def __init__(self, storage: ArtifactRepository, folder: str = RECORDS_FOLDER) -> None:
         super().__init__(storage, folder)
+        self._local = (
+            storage if isinstance(storage, FsspecArtifactRepository) and storage.is_local else None
+        )
 
     def read(self, relative: str) -> DigestRecord | None:
         """The record of the file at ``relative``; None when there is none (or it is unreadable)."""
-        data = self._read(relative)
-        if data is None:
-            return None
+        local = self._local.local_path(relative) if self._local is not None else None
+        if local is not None:
+            try:
+                return _digest_record(json.loads(os.getxattr(local, RECORD_ATTRIBUTE)))
+            except ValueError:
+                return None
+            except OSError:
+                pass  # no attribute: recorded in a file, if at all
+        return _digest_record(self._read(relative))
+
+    def attach(self, sink: ArtifactSink, record: DigestRecord) -> bool:
+        """Record ``record`` on the file ``sink`` is writing, before it is committed; False
+        when this storage cannot (the caller then ``forget``s, commits and ``write``s)."""
+        fileno = getattr(sink, "fileno", None)  # local sinks have one
+        if self._local is None or fileno is None:
+            return False
         try:
-            record = DigestRecord(int(data["size"]), str(data["sha256"]))
-        except (ValueError, TypeError, KeyError):
-            return None
-        return record if record.size >= 0 and is_sha256_hex(record.sha256) else None
+            os.setxattr(fileno(), RECORD_ATTRIBUTE, _encode(record))
+        except OSError:  # a filesystem (or container) without user attributes
+            return False
+        return True
 
     def write(self, relative: str, record: DigestRecord) -> None:
         """Record ``record`` for the file at ``relative`` (call ``forget`` before the file is
         replaced, so that a failure here leaves no record rather than a wrong one)."""
         self._write(relative, {"size": record.size, "sha256": record.sha256})
+
+
+RECORD_ATTRIBUTE = "user.wayline.digest"
+
+
+def _encode(record: DigestRecord) -> bytes:
+    return json.dumps({"size": record.size, "sha256": record.sha256}).encode()
+
+
+def _digest_record(data: object) -> DigestRecord | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        record = DigestRecord(int(data["size"]), str(data["sha256"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+    return record if record.size >= 0 and is_sha256_hex(record.sha256) else None
 
 
 class PartRecords(_JsonRecords):
@@ -274,6 +315,7 @@ def mismatch(tally: Tally, length: int | None, digest: bytes | None) -> str | No
 __all__ = [
     "DIGEST_HEADER",
     "RECORDS_FOLDER",
+    "RECORD_ATTRIBUTE",
     "DigestRecord",
     "DigestRecords",
     "PartRecord",

@@ -200,16 +200,21 @@ async def discard(sink: ArtifactSink) -> None:
 def keep(sink: ArtifactSink, relative: str, tally: Tally, records: DigestRecords) -> None:
     """Commit ``sink`` (the file at ``relative``) and record what it holds.
 
-    The old record goes first: a download in between is not checked rather than checked
-    against the previous file's digest.
+    On local disk the record is attached to the file before the commit. Elsewhere the old
+    record goes first: a download in between is not checked rather than checked against the
+    previous file's digest.
     """
+    record = DigestRecord(tally.size, tally.hexdigest())
     try:
-        records.forget(relative)
+        attached = records.attach(sink, record)
+        if not attached:
+            records.forget(relative)
         sink.commit()
     except BaseException:
         sink.discard()
         raise
-    records.write(relative, DigestRecord(tally.size, tally.hexdigest()))
+    if not attached:
+        records.write(relative, record)
 
 
 # ---------------------------------------------------------------- staging

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from wayline.artifacts.repository import ArtifactRepository
 
 _logger = logging.getLogger(__name__)
-_ARTIFACT_URI_CACHE_SIZE = 1024
+_REPOSITORY_CACHE_SIZE = 1024
 
 
 def _log_through_file(
@@ -68,16 +68,18 @@ class ArtifactsClient:
     def _artifact_repository(self, run_id: str) -> ArtifactRepository:
         from wayline.artifacts.resolve import artifact_repository
 
-        # A run's artifact URI never changes, so it is looked up once per run (MLflow's client
-        # caches its repositories the same way): logging many files costs one request each.
-        cache: dict[str, str] = self.__dict__.setdefault("_artifact_uris", {})
-        uri = cache.get(run_id)
-        if uri is None:
+        # A run's artifact URI never changes, so its repository is made once per run (MLflow's
+        # client caches its repositories the same way): logging many files costs one request
+        # each, without reading the settings and credentials again for every file.
+        cache: dict[str, ArtifactRepository] = self.__dict__.setdefault("_artifact_repos", {})
+        repository = cache.get(run_id)
+        if repository is None:
             uri = self._store.get_run(run_id).info.artifact_uri
-            if len(cache) >= _ARTIFACT_URI_CACHE_SIZE:
+            repository = artifact_repository(uri, self._tracking_uri)
+            if len(cache) >= _REPOSITORY_CACHE_SIZE:
                 cache.clear()
-            cache[run_id] = uri
-        return artifact_repository(uri, self._tracking_uri)
+            cache[run_id] = repository
+        return repository
 
     # ------------------------------------------------------------------ files
     def log_artifact(
