@@ -4,9 +4,9 @@ and the digest records the artifact proxy keeps beside the files it stores.
 Both ends hash what they move. The client hashes a file before uploading it and sends the digest
 as ``Content-Digest: sha-256=:<base64>:`` (RFC 9530); the proxy hashes the body while it streams
 it to storage and keeps the file only when size and digest agree. The proxy then records
-``{size, sha256}`` of the stored file (``DigestRecords``, in the reserved folder of its
-destination, keyed by the artifact path) and sends the digest with every download, which the
-client checks while it writes the file to disk.
+``{size, sha256}`` of the stored file (``DigestRecords``: an extended attribute of the file on
+local disk, a small file in the reserved folder of other destinations) and sends the digest
+with every download, which the client checks while it writes the file to disk.
 
 Multipart uploads check each part with CRC32 instead, as S3 does: the client computes it while
 it sends the part and compares it with the ``ETag`` the proxy answers (the CRC32 the proxy
@@ -15,7 +15,8 @@ The joined file gets its SHA-256 record like any other.
 
 A record is the proxy's word on what a file holds: when the bytes on storage change behind its
 back (bit rot, a truncated copy, a write that bypassed the proxy), downloads fail the check
-instead of handing out different bytes silently.
+instead of handing out different bytes silently. (On local disk, a file *replaced* behind its
+back has no record, and is served unchecked.)
 """
 
 from __future__ import annotations

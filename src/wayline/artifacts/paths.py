@@ -96,27 +96,13 @@ def join_relative(*parts: str | None) -> str:
     return posixpath.join(*(p for p in parts if p)) if any(parts) else ""
 
 
-_REAL_ROOTS: dict[str, str] = {}
-
-
-def _real_root(root: str) -> str:
-    # An artifact root is resolved once it exists (a request resolves several paths under it);
-    # one that does not exist yet could still be made a symlink, so it is resolved every time.
-    real = _REAL_ROOTS.get(root)
-    if real is None:
-        real = os.path.realpath(root)
-        if os.path.isdir(real) and len(_REAL_ROOTS) < 1024:
-            _REAL_ROOTS[root] = real
-    return real
-
-
 def resolve_inside(root: str, relative: str) -> str:
     """The local path of ``relative`` under ``root``, refused if it resolves outside ``root``.
 
     ``relative`` must have passed ``safe_relative_path``; symlinks in the target (or in any of
     its existing parents) are resolved before the containment check.
     """
-    real_root = _real_root(root)
+    real_root = os.path.realpath(root)
     target = os.path.join(real_root, *relative.split("/")) if relative else real_root
     real_target = os.path.realpath(target)
     if os.path.commonpath([real_root, real_target]) != real_root:

@@ -134,7 +134,8 @@ async def receive_body(
     The caller commits the sink; on any failure (a dropped client, a size or digest that does
     not match: InvalidParameter) the sink is discarded here and the error raised.
     """
-    tally = tally or Tally()
+    if tally is None:
+        tally = Tally()
     # One batch is hashed and written in the thread pool while the next one arrives: at most
     # two batches in memory, and receiving overlaps storing.
     writing: asyncio.Future[None] | None = None
