@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 
 import pytest
 
@@ -49,3 +50,11 @@ def test_a_failure_of_the_receiver_stops_the_writer() -> None:
         raise RuntimeError("connection reset")
     # What was received whole is written; the half-received batch is dropped.
     assert target.getvalue() in (b"", b"partial")
+
+
+def test_a_failure_in_the_last_batch_is_raised_and_the_thread_ends() -> None:
+    full = _FullDisk(0)
+    writer = BackgroundWriter(full)
+    with pytest.raises(OSError, match="No space left"), writer:
+        writer.write(b"small: it stays in the batch until the end")
+    assert not [t for t in threading.enumerate() if t.name == "wayline-download"]

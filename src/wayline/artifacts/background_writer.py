@@ -82,10 +82,13 @@ class BackgroundWriter:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if kind is None and self._batch:
-            self._hand_over()
-        self._queue.put(None)
-        self._thread.join()
+        try:
+            if kind is None and self._batch:
+                self._hand_over()
+        finally:
+            # The thread ends even when the last hand-over failed (it drains after an error).
+            self._queue.put(None)
+            self._thread.join()
         if kind is None:
             self._raise_error()
 
