@@ -10,7 +10,8 @@ identification and its credentials: ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` or
 ``..._CERT_PATH``), so an authenticated server serves artifacts as it serves the tracking API.
 
 Integrity: an upload carries the file's SHA-256 as ``Content-Digest`` (RFC 9530), which the
-server checks before it keeps the file; a download is checked against the ``Content-Length`` and
+server checks before it keeps the file (a part of a multipart upload is checked by its CRC32,
+``integrity.py``); a download is checked against the ``Content-Length`` and
 ``Content-Digest`` the server sends, and a file that does not match them is not kept (WaylineError
 ``DATA_LOSS``).
 
